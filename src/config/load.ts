@@ -1,0 +1,274 @@
+/**
+ * The only reader of the config file and of `process.env` for config values. Everything is
+ * validated once, every problem reported with its key path, and the result frozen.
+ */
+import { readFileSync } from 'node:fs';
+import { isAbsolute, resolve } from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import { interpolateEnv } from './interpolate.js';
+import { ConfigReader } from './reader.js';
+import {
+  WINDOW_KINDS,
+  type BudgetConfig,
+  type Config,
+  type FlatRateOption,
+  type PriceConfig,
+  type ProviderConfig,
+  type TeamConfig,
+  type WebhookConfig,
+} from './types.js';
+
+export type LoadResult = { ok: true; config: Config } | { ok: false; file: string; problems: string[] };
+
+const TOP_KEYS = [
+  'server', 'database', 'admin_keys', 'providers', 'prices', 'unpriced_models', 'budget_refusal_status',
+  'default_max_output_tokens', 'teams', 'alerts', 'flat_rate_options',
+] as const;
+
+export function loadConfigFile(file: string, env: Record<string, string | undefined> = process.env): LoadResult {
+  const path = resolve(file);
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    return { ok: false, file: path, problems: [`cannot read file: ${(err as Error).message}`] };
+  }
+  let parsed: unknown;
+  try {
+    parsed = parseYaml(text);
+  } catch (err) {
+    return { ok: false, file: path, problems: [`not valid YAML: ${(err as Error).message.split('\n')[0]}`] };
+  }
+  return parseConfig(parsed, path, env);
+}
+
+export function parseConfig(raw: unknown, file: string, env: Record<string, string | undefined>): LoadResult {
+  const { value, unset } = interpolateEnv(raw ?? {}, env);
+  const r = new ConfigReader();
+  const root = r.object(value, '(root)') ?? {};
+  r.unknownKeys(root, '', TOP_KEYS);
+  const warnings: string[] = [];
+  const unsetHint = (path: string): string | undefined => unset.get(path)?.join(', ');
+
+  const server = r.object(root.server, 'server') ?? {};
+  r.unknownKeys(server, 'server', ['host', 'port', 'body_limit_mb', 'upstream_timeout_s', 'shutdown_grace_s']);
+  const database = r.object(root.database, 'database') ?? {};
+  r.unknownKeys(database, 'database', ['path']);
+  const dbPath = r.string(database.path, 'database.path', { fallback: './data/tollgate.db' }) ?? './data/tollgate.db';
+
+  const adminKeys = keyList(r, root.admin_keys, 'admin_keys', unsetHint, warnings, 'admin reads (/usage of all teams, /metrics)');
+
+  const providers = r.array(root.providers, 'providers').map((p, i) => readProvider(r, p, `providers[${i}]`, unsetHint, warnings));
+  const validProviders = providers.filter((p): p is ProviderConfig => p !== undefined);
+  duplicates(r, validProviders.map((p) => p.name), 'providers', 'name');
+  if (validProviders.length === 0) r.problem('providers', 'at least one provider is required');
+
+  const prices: Record<string, PriceConfig> = {};
+  const priceMap = r.object(root.prices, 'prices') ?? {};
+  for (const [model, entry] of Object.entries(priceMap)) {
+    const price = readPrice(r, entry, `prices.${model}`);
+    if (price) prices[model] = price;
+  }
+
+  const teams = r.array(root.teams, 'teams').map((t, i) => readTeam(r, t, `teams[${i}]`, unsetHint, warnings));
+  const validTeams = teams.filter((t): t is TeamConfig => t !== undefined);
+  duplicates(r, validTeams.map((t) => t.name), 'teams', 'name');
+
+  const alerts = r.object(root.alerts, 'alerts') ?? {};
+  r.unknownKeys(alerts, 'alerts', ['webhooks', 'max_attempts', 'backoff_base_ms']);
+  const webhooks = r.array(alerts.webhooks, 'alerts.webhooks').flatMap((w, i): WebhookConfig[] => {
+    const path = `alerts.webhooks[${i}]`;
+    const o = r.object(w, path);
+    if (!o) return [];
+    r.unknownKeys(o, path, ['url', 'format']);
+    const url = r.string(o.url, `${path}.url`, { required: true });
+    if (url !== undefined && !/^https?:\/\//.test(url)) r.problem(`${path}.url`, 'must be an http(s) URL');
+    const format = r.oneOf(o.format, `${path}.format`, ['json', 'slack'] as const, 'json');
+    return url === undefined ? [] : [{ url, format }];
+  });
+
+  const flatRateOptions = r.array(root.flat_rate_options, 'flat_rate_options').flatMap((f, i): FlatRateOption[] => {
+    const path = `flat_rate_options[${i}]`;
+    const o = r.object(f, path);
+    if (!o) return [];
+    r.unknownKeys(o, path, ['name', 'monthly_usd', 'models']);
+    const name = r.string(o.name, `${path}.name`, { required: true });
+    const monthlyUsd = r.number(o.monthly_usd, `${path}.monthly_usd`, { positive: true });
+    const models = r.stringList(o.models, `${path}.models`);
+    return name === undefined || monthlyUsd === undefined ? [] : [{ name, monthlyUsd, models }];
+  });
+
+  const config: Config = {
+    file,
+    server: {
+      host: r.string(server.host, 'server.host', { fallback: '127.0.0.1' }) ?? '127.0.0.1',
+      port: r.number(server.port, 'server.port', { fallback: 8787, min: 0, max: 65535, integer: true }) ?? 8787,
+      bodyLimitBytes: Math.floor((r.number(server.body_limit_mb, 'server.body_limit_mb', { fallback: 20, positive: true }) ?? 20) * 1024 * 1024),
+      upstreamTimeoutMs: Math.round((r.number(server.upstream_timeout_s, 'server.upstream_timeout_s', { fallback: 600, positive: true }) ?? 600) * 1000),
+      shutdownGraceMs: Math.round((r.number(server.shutdown_grace_s, 'server.shutdown_grace_s', { fallback: 30, min: 0 }) ?? 30) * 1000),
+    },
+    database: { path: isAbsolute(dbPath) || dbPath === ':memory:' ? dbPath : resolve(process.cwd(), dbPath) },
+    adminKeys,
+    providers: validProviders,
+    prices,
+    unpricedModels: r.oneOf(root.unpriced_models, 'unpriced_models', ['reject', 'allow'] as const, 'reject'),
+    budgetRefusalStatus: r.oneOf(root.budget_refusal_status, 'budget_refusal_status', [402, 429] as const, 402),
+    defaultMaxOutputTokens:
+      r.number(root.default_max_output_tokens, 'default_max_output_tokens', { fallback: 32_768, positive: true, integer: true }) ?? 32_768,
+    teams: validTeams,
+    alerts: {
+      webhooks,
+      maxAttempts: r.number(alerts.max_attempts, 'alerts.max_attempts', { fallback: 8, min: 1, integer: true }) ?? 8,
+      backoffBaseMs: r.number(alerts.backoff_base_ms, 'alerts.backoff_base_ms', { fallback: 1000, min: 1, integer: true }) ?? 1000,
+    },
+    flatRateOptions,
+    warnings,
+  };
+  if (r.problems.length > 0) return { ok: false, file, problems: r.problems };
+  return { ok: true, config: deepFreeze(config) };
+}
+
+function readProvider(
+  r: ConfigReader,
+  v: unknown,
+  path: string,
+  unsetHint: (p: string) => string | undefined,
+  warnings: string[],
+): ProviderConfig | undefined {
+  const o = r.object(v, path);
+  if (!o) {
+    r.problem(path, 'must be a mapping');
+    return undefined;
+  }
+  r.unknownKeys(o, path, ['name', 'api', 'base_url', 'api_key', 'models', 'stream_include_usage']);
+  const name = r.string(o.name, `${path}.name`, { required: true });
+  if (name !== undefined && !/^[A-Za-z0-9_.-]+$/.test(name)) r.problem(`${path}.name`, 'may hold only letters, digits, _ . -');
+  const api = r.oneOf(o.api, `${path}.api`, ['openai', 'anthropic'] as const, 'openai');
+  const baseUrl = r.string(o.base_url, `${path}.base_url`, { required: true });
+  if (baseUrl !== undefined) {
+    try {
+      const u = new URL(baseUrl);
+      if (u.protocol !== 'http:' && u.protocol !== 'https:') r.problem(`${path}.base_url`, 'must be an http(s) URL');
+    } catch {
+      r.problem(`${path}.base_url`, 'must be an http(s) URL');
+    }
+  }
+  const apiKey = r.string(o.api_key, `${path}.api_key`);
+  const hint = unsetHint(`${path}.api_key`);
+  if (apiKey === undefined && name !== undefined) {
+    warnings.push(`provider ${name} is disabled: ${hint ? `set ${hint}` : `set ${path}.api_key`}`);
+  }
+  const models = r.stringList(o.models, `${path}.models`);
+  if (models.length === 0) r.problem(`${path}.models`, 'must list at least one model glob');
+  if (name === undefined || baseUrl === undefined) return undefined;
+  return {
+    name,
+    api,
+    baseUrl: baseUrl.replace(/\/+$/, ''),
+    apiKey,
+    apiKeyHint: hint ? `set ${hint}` : `set ${path}.api_key`,
+    models,
+    streamIncludeUsage: r.boolean(o.stream_include_usage, `${path}.stream_include_usage`, true),
+  };
+}
+
+function readPrice(r: ConfigReader, v: unknown, path: string): PriceConfig | undefined {
+  const o = r.object(v, path);
+  if (!o) return undefined;
+  r.unknownKeys(o, path, ['input', 'output', 'cached_input', 'cache_write', 'cache_write_1h', 'max_output_tokens']);
+  const rate = (key: string): number | undefined =>
+    o[key] === undefined ? undefined : r.number(o[key], `${path}.${key}`, { min: 0 });
+  const input = r.number(o.input, `${path}.input`, { min: 0 });
+  const output = r.number(o.output, `${path}.output`, { min: 0, fallback: 0 });
+  const price: PriceConfig = { input: input ?? 0, output: output ?? 0 };
+  const cachedInput = rate('cached_input');
+  const cacheWrite = rate('cache_write');
+  const cacheWrite1h = rate('cache_write_1h');
+  if (cachedInput !== undefined) price.cachedInput = cachedInput;
+  if (cacheWrite !== undefined) price.cacheWrite = cacheWrite;
+  if (cacheWrite1h !== undefined) price.cacheWrite1h = cacheWrite1h;
+  if (o.max_output_tokens !== undefined) {
+    const m = r.number(o.max_output_tokens, `${path}.max_output_tokens`, { positive: true, integer: true });
+    if (m !== undefined) price.maxOutputTokens = m;
+  }
+  return input === undefined ? undefined : price;
+}
+
+function readTeam(
+  r: ConfigReader,
+  v: unknown,
+  path: string,
+  unsetHint: (p: string) => string | undefined,
+  warnings: string[],
+): TeamConfig | undefined {
+  const o = r.object(v, path);
+  if (!o) {
+    r.problem(path, 'must be a mapping');
+    return undefined;
+  }
+  r.unknownKeys(o, path, ['name', 'keys', 'models', 'budgets']);
+  const name = r.string(o.name, `${path}.name`, { required: true });
+  const keys = keyList(r, o.keys, `${path}.keys`, unsetHint, warnings, `team ${name ?? path}`);
+  const models = o.models === undefined || o.models === null ? undefined : r.stringList(o.models, `${path}.models`);
+  const budgets = r.array(o.budgets, `${path}.budgets`).flatMap((b, i): BudgetConfig[] => {
+    const bp = `${path}.budgets[${i}]`;
+    const bo = r.object(b, bp);
+    if (!bo) return [];
+    r.unknownKeys(bo, bp, ['window', 'limit_usd', 'alert_at', 'hard_cap']);
+    const window = r.oneOf(bo.window, `${bp}.window`, WINDOW_KINDS, 'month');
+    if (bo.window === undefined) r.problem(`${bp}.window`, `is required (one of ${WINDOW_KINDS.join(', ')})`);
+    const limitUsd = r.number(bo.limit_usd, `${bp}.limit_usd`, { positive: true });
+    const alertAt = r.array(bo.alert_at, `${bp}.alert_at`).flatMap((a, j) => {
+      const n = r.number(a, `${bp}.alert_at[${j}]`, { min: 0, max: 10 });
+      if (n !== undefined && n <= 0) r.problem(`${bp}.alert_at[${j}]`, 'must be a positive fraction such as 0.8');
+      return n === undefined ? [] : [n];
+    });
+    const hardCap = r.boolean(bo.hard_cap, `${bp}.hard_cap`, false);
+    return limitUsd === undefined ? [] : [{ window, limitUsd, alertAt: [...new Set(alertAt)].sort((a, b) => a - b), hardCap }];
+  });
+  duplicates(r, budgets.map((b) => b.window), `${path}.budgets`, 'window');
+  if (name === undefined) return undefined;
+  return { name, keys, models, budgets };
+}
+
+function keyList(
+  r: ConfigReader,
+  v: unknown,
+  path: string,
+  unsetHint: (p: string) => string | undefined,
+  warnings: string[],
+  what: string,
+): string[] {
+  const raw = r.array(v, path);
+  const keys: string[] = [];
+  raw.forEach((item, i) => {
+    const key = r.string(item, `${path}[${i}]`);
+    if (key === undefined) {
+      const hint = unsetHint(`${path}[${i}]`);
+      if (hint) warnings.push(`${path}[${i}] is empty: set ${hint} to enable ${what}`);
+      return;
+    }
+    if (key.startsWith('sha256:') && !/^sha256:[0-9a-fA-F]{64}$/.test(key)) {
+      r.problem(`${path}[${i}]`, 'sha256: keys must be 64 hex digits');
+      return;
+    }
+    keys.push(key);
+  });
+  return keys;
+}
+
+function duplicates(r: ConfigReader, names: string[], path: string, field: string): void {
+  const seen = new Set<string>();
+  names.forEach((n, i) => {
+    if (seen.has(n)) r.problem(`${path}[${i}].${field}`, `duplicate ${field} '${n}'`);
+    seen.add(n);
+  });
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === 'object') {
+    for (const v of Object.values(value)) deepFreeze(v);
+    Object.freeze(value);
+  }
+  return value;
+}

@@ -1,0 +1,78 @@
+/** The validated, frozen configuration. Only `load.ts` builds one. */
+export type WindowKind = 'hour' | 'day' | 'week' | 'month' | 'total';
+export const WINDOW_KINDS: readonly WindowKind[] = ['hour', 'day', 'week', 'month', 'total'];
+
+export type ProviderApi = 'openai' | 'anthropic';
+
+export interface ProviderConfig {
+  name: string;
+  api: ProviderApi;
+  /** openai: includes the version path (…/v1); anthropic: the host root. No trailing slash. */
+  baseUrl: string;
+  /** Undefined when its env var is unset: the provider is then disabled, with a clear error when used. */
+  apiKey: string | undefined;
+  /** What to set to enable it, for the start-up log and the error message. */
+  apiKeyHint: string;
+  models: string[];
+  /** Ask for usage in OpenAI streams (stream_options.include_usage); some compatible servers reject it. */
+  streamIncludeUsage: boolean;
+}
+
+export interface PriceConfig {
+  input: number;
+  output: number;
+  cachedInput?: number;
+  cacheWrite?: number;
+  cacheWrite1h?: number;
+  maxOutputTokens?: number;
+}
+
+export interface BudgetConfig {
+  window: WindowKind;
+  limitUsd: number;
+  alertAt: number[];
+  hardCap: boolean;
+}
+
+export interface TeamConfig {
+  name: string;
+  /** Raw keys or `sha256:<hex>`; empty strings (unset env) are dropped with a warning. */
+  keys: string[];
+  models: string[] | undefined;
+  budgets: BudgetConfig[];
+}
+
+export interface WebhookConfig {
+  url: string;
+  format: 'json' | 'slack';
+}
+
+export interface FlatRateOption {
+  name: string;
+  monthlyUsd: number;
+  models: string[];
+}
+
+export interface Config {
+  file: string;
+  server: {
+    host: string;
+    port: number;
+    bodyLimitBytes: number;
+    upstreamTimeoutMs: number;
+    shutdownGraceMs: number;
+  };
+  database: { path: string };
+  adminKeys: string[];
+  providers: ProviderConfig[];
+  prices: Record<string, PriceConfig>;
+  unpricedModels: 'reject' | 'allow';
+  budgetRefusalStatus: 402 | 429;
+  /** Output bound for a worst case when neither the request nor the price data gives one. */
+  defaultMaxOutputTokens: number;
+  teams: TeamConfig[];
+  alerts: { webhooks: WebhookConfig[]; maxAttempts: number; backoffBaseMs: number };
+  flatRateOptions: FlatRateOption[];
+  /** Things a user should know at start-up (unset keys); never fatal. */
+  warnings: string[];
+}
