@@ -1,0 +1,221 @@
+/**
+ * Budgets: admit or refuse before forwarding, then settle exactly once. Admission and the
+ * reservation happen in one synchronous step (no await between the check and the hold), so
+ * hundreds of concurrent requests cannot all pass the same check: spend never passes a hard cap.
+ * Spend per window is read from the ledger once and then kept in memory alongside it.
+ */
+import type { BudgetConfig, TeamConfig, WindowKind } from '../config/types.js';
+import type { AlertEvent, Ledger, LedgerRecord, Reservation } from '../ledger/ledger.js';
+import { nanoToUsd, usdToNano } from '../pricing/money.js';
+import { isoOrNull, windowAt } from './windows.js';
+
+export type Clock = () => number;
+
+export interface BudgetRefusal {
+  team: string;
+  window: WindowKind;
+  limitNano: number;
+  spentNano: number;
+  reservedNano: number;
+  worstCaseNano: number;
+  windowStart: number;
+  resetsAt: number | null;
+}
+
+export type Admission = { ok: true } | { ok: false; refusal: BudgetRefusal };
+
+export interface BudgetStatus {
+  team: string;
+  window: WindowKind;
+  limit_usd: number;
+  spent_usd: number;
+  reserved_usd: number;
+  remaining_usd: number;
+  window_start: string;
+  resets_at: string | null;
+  hard_cap: boolean;
+  alerts_fired: number[];
+}
+
+export interface Alerting {
+  /** Record the event once (idempotent) and queue its deliveries. */
+  record(event: AlertEvent): void;
+}
+
+export class BudgetBook {
+  private readonly spent = new Map<string, number>();
+  private readonly open = new Map<string, { team: string; amount: number }>();
+  private readonly reservedByTeam = new Map<string, number>();
+  private readonly fired = new Map<string, Set<number>>();
+
+  constructor(
+    private readonly ledger: Ledger,
+    private readonly clock: Clock,
+    private readonly alerting: Alerting,
+  ) {}
+
+  /** Whether a worst case fits every hard cap now; no side effects. */
+  fits(team: TeamConfig, worstCaseNano: number): boolean {
+    return this.firstExceeded(team, worstCaseNano) === undefined;
+  }
+
+  /**
+   * Check every hard cap of the team and, when all fit, hold the worst case; one synchronous
+   * step. Every forwarded request holds a reservation (so a crash never loses it); `enforce`
+   * is false for free endpoints, which are recorded but never refused.
+   */
+  admit(team: TeamConfig, reservation: Reservation, enforce = true): Admission {
+    const now = this.clock();
+    const refusal = enforce ? this.firstExceeded(team, reservation.worstCaseNano) : undefined;
+    if (refusal) {
+      const budget = team.budgets.find((b) => b.window === refusal.window);
+      this.ledger.recordRefusal({
+          ts: now, team: team.name, keyId: reservation.keyId, provider: reservation.provider, model: reservation.model,
+        window: refusal.window, worstCaseNano: reservation.worstCaseNano,
+      });
+      if (budget) this.alerting.record(exhaustedEvent(refusal, budget, now));
+      return { ok: false, refusal };
+    }
+    this.ledger.reserve(reservation);
+    this.open.set(reservation.id, { team: team.name, amount: reservation.worstCaseNano });
+    this.reservedByTeam.set(team.name, (this.reservedByTeam.get(team.name) ?? 0) + reservation.worstCaseNano);
+    return { ok: true };
+  }
+
+  private firstExceeded(team: TeamConfig, worstCaseNano: number): BudgetRefusal | undefined {
+    const now = this.clock();
+    const reserved = this.reservedByTeam.get(team.name) ?? 0;
+    for (const budget of team.budgets) {
+      if (!budget.hardCap) continue;
+      const w = windowAt(budget.window, now);
+      const spent = this.spentIn(team.name, budget.window, w.start, w.resetsAt);
+      const limit = usdToNano(budget.limitUsd);
+      if (spent + reserved + worstCaseNano > limit) {
+        return {
+          team: team.name, window: budget.window, limitNano: limit, spentNano: spent, reservedNano: reserved,
+          worstCaseNano, windowStart: w.start, resetsAt: w.resetsAt,
+        };
+      }
+    }
+    return undefined;
+  }
+
+  /** Write the record, close its reservation, count its cost and fire any threshold it crosses. */
+  settle(reservationId: string, record: LedgerRecord, team: TeamConfig | undefined): void {
+    this.ledger.settle(record, reservationId);
+    this.release(reservationId);
+    this.addSpend(record);
+    if (team) this.checkThresholds(team, record.ts);
+  }
+
+  /** Records that a dead process left open, settled at their worst case by the ledger. */
+  recover(): LedgerRecord[] {
+    const records = this.ledger.recoverOpenReservations();
+    for (const r of records) this.addSpend(r);
+    return records;
+  }
+
+  openReservations(): number {
+    return this.open.size;
+  }
+
+  status(team: TeamConfig): BudgetStatus[] {
+    const now = this.clock();
+    const reserved = this.reservedByTeam.get(team.name) ?? 0;
+    return team.budgets.map((b) => {
+      const w = windowAt(b.window, now);
+      const spent = this.spentIn(team.name, b.window, w.start, w.resetsAt);
+      const limit = usdToNano(b.limitUsd);
+      return {
+        team: team.name,
+        window: b.window,
+        limit_usd: b.limitUsd,
+        spent_usd: nanoToUsd(spent),
+        reserved_usd: nanoToUsd(reserved),
+        remaining_usd: nanoToUsd(Math.max(0, limit - spent - reserved)),
+        window_start: new Date(w.start).toISOString(),
+        resets_at: isoOrNull(w.resetsAt),
+        hard_cap: b.hardCap,
+        alerts_fired: [...this.firedFor(team.name, b.window, w.start)].sort((a, b2) => a - b2),
+      };
+    });
+  }
+
+  private release(reservationId: string): void {
+    const held = this.open.get(reservationId);
+    if (!held) return;
+    this.open.delete(reservationId);
+    this.reservedByTeam.set(held.team, (this.reservedByTeam.get(held.team) ?? 0) - held.amount);
+  }
+
+  private spentIn(team: string, kind: WindowKind, start: number, end: number | null): number {
+    const key = `${team}\u0000${kind}\u0000${start}`;
+    let spent = this.spent.get(key);
+    if (spent === undefined) {
+      spent = this.ledger.spentBetween(team, start, end);
+      this.spent.set(key, spent);
+    }
+    return spent;
+  }
+
+  private addSpend(record: LedgerRecord): void {
+    if (record.costNano === 0) return;
+    for (const kind of ['hour', 'day', 'week', 'month', 'total'] as const) {
+      const key = `${record.team}\u0000${kind}\u0000${windowAt(kind, record.ts).start}`;
+      const cached = this.spent.get(key);
+      if (cached !== undefined) this.spent.set(key, cached + record.costNano);
+    }
+  }
+
+  private firedFor(team: string, kind: WindowKind, start: number): Set<number> {
+    const key = `${team}\u0000${kind}\u0000${start}`;
+    let set = this.fired.get(key);
+    if (!set) {
+      set = new Set(this.ledger.firedThresholds(team, kind, start));
+      this.fired.set(key, set);
+    }
+    return set;
+  }
+
+  private checkThresholds(team: TeamConfig, ts: number): void {
+    for (const budget of team.budgets) {
+      if (budget.alertAt.length === 0) continue;
+      const w = windowAt(budget.window, ts);
+      const spent = this.spentIn(team.name, budget.window, w.start, w.resetsAt);
+      const limit = usdToNano(budget.limitUsd);
+      const fired = this.firedFor(team.name, budget.window, w.start);
+      for (const threshold of budget.alertAt) {
+        // A threshold is crossed when settled spend first reaches threshold × limit (SPEC §8).
+        if (fired.has(threshold) || spent < Math.ceil(threshold * limit)) continue;
+        fired.add(threshold);
+        this.alerting.record({
+          event: 'budget.threshold', team: team.name, window: budget.window, windowStart: w.start, threshold,
+          payload: {
+            event: 'budget.threshold', team: team.name, window: budget.window, threshold, limit_usd: budget.limitUsd,
+            spent_usd: nanoToUsd(spent), window_start: new Date(w.start).toISOString(), at: new Date(this.clock()).toISOString(),
+          },
+        });
+      }
+    }
+  }
+}
+
+function exhaustedEvent(r: BudgetRefusal, budget: BudgetConfig, now: number): AlertEvent {
+  return {
+    event: 'budget.exhausted', team: r.team, window: r.window, windowStart: r.windowStart, threshold: 1,
+    payload: {
+      event: 'budget.exhausted', team: r.team, window: r.window, threshold: 1, limit_usd: budget.limitUsd,
+      spent_usd: nanoToUsd(r.spentNano), window_start: new Date(r.windowStart).toISOString(), at: new Date(now).toISOString(),
+      request_worst_case_usd: nanoToUsd(r.worstCaseNano),
+    },
+  };
+}
+
+export function refusalMessage(r: BudgetRefusal): string {
+  const usd = (n: number): string => `$${nanoToUsd(n).toFixed(6).replace(/0{1,4}$/, '')}`;
+  const reset = r.resetsAt === null ? 'never resets (total budget)' : `resets at ${new Date(r.resetsAt).toISOString()}`;
+  return (
+    `Budget exceeded for team '${r.team}': ${r.window} budget limit ${usd(r.limitNano)}, spent ${usd(r.spentNano)}` +
+    `, reserved in flight ${usd(r.reservedNano)}, this request could cost up to ${usd(r.worstCaseNano)}; the window ${reset}.`
+  );
+}
