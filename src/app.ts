@@ -1,0 +1,88 @@
+/**
+ * buildApp(deps): the HTTP app without a process, so tests build it with their own deps.
+ * Hooks and routes are registered explicitly, in pipeline order.
+ */
+import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
+import { presentedKey } from './auth/keys.js';
+import type { Deps } from './deps.js';
+import { dialectOf, renderError, TollgateError } from './errors.js';
+import { registerHealthRoute } from './routes/health.js';
+import { registerModelsRoute } from './routes/models.js';
+import { registerProxyRoutes } from './routes/proxy.js';
+import { registerUsageRoutes } from './routes/usage.js';
+import './routes/request-context.js';
+
+/** Paths that need no key. */
+const PUBLIC_PATHS = new Set(['/healthz']);
+
+export async function buildApp(deps: Deps): Promise<FastifyInstance> {
+  const { config } = deps.store;
+  const app = Fastify({
+    loggerInstance: deps.log as FastifyBaseLogger,
+    bodyLimit: config.server.bodyLimitBytes,
+    // Streams may run for minutes; the upstream timeout bounds them, not a socket timer here.
+    requestTimeout: 0,
+    return503OnClosing: true,
+    genReqId: () => crypto.randomUUID(),
+  });
+
+  app.decorateRequest('principal', null);
+  app.decorateRequest('rawBody', '');
+
+  // 1 · authenticate before the body is read (order of checks: key → size → shape).
+  app.addHook('onRequest', async (req) => {
+    const path = req.url.split('?')[0] ?? '';
+    if (PUBLIC_PATHS.has(path)) return;
+    req.principal = deps.store.keys.lookup(presentedKey(req.headers)) ?? null;
+    if (!req.principal) throw new TollgateError('invalid_api_key', 'Invalid or missing API key.');
+  });
+
+  // Every body is read as JSON whatever its content type (curl -d sends form-encoded), with the
+  // body limit enforced while streaming in, so an oversized body is refused without being held.
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', { parseAs: 'buffer' }, (req, buf, done) => {
+    const text = (buf as Buffer).toString('utf8');
+    req.rawBody = text;
+    if (text.trim() === '') return done(null, undefined);
+    try {
+      done(null, JSON.parse(text));
+    } catch (err) {
+      done(new TollgateError('invalid_json', 'The request body is not valid JSON.', { cause: err }), undefined);
+    }
+  });
+
+  app.setErrorHandler((err: FastifyError | TollgateError, req, reply) => {
+    const dialect = dialectOf(req.url);
+    const typed = toTollgateError(err);
+    if (typed.code === 'internal_error') req.log.error({ err }, 'unhandled error');
+    const rendered = renderError(typed, dialect);
+    return reply.code(rendered.status).headers(rendered.headers).send(rendered.body);
+  });
+
+  app.setNotFoundHandler((req, reply) => {
+    const rendered = renderError(new TollgateError('not_found', `No route for ${req.method} ${req.url.split('?')[0]}.`), dialectOf(req.url));
+    return reply.code(rendered.status).send(rendered.body);
+  });
+
+  registerHealthRoute(app);
+  registerProxyRoutes(app, deps);
+  registerModelsRoute(app, deps);
+  registerUsageRoutes(app, deps);
+  return app;
+}
+
+/** Fastify's own errors mapped into the catalogue; anything unknown is internal and says nothing more. */
+function toTollgateError(err: FastifyError | TollgateError): TollgateError {
+  if (err instanceof TollgateError) return err;
+  switch (err.code) {
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return new TollgateError('request_too_large', 'The request body is larger than the configured limit.', { cause: err });
+    case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
+    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+      return new TollgateError('invalid_body', 'The request body could not be read.', { cause: err });
+  }
+  if (typeof err.statusCode === 'number' && err.statusCode >= 400 && err.statusCode < 500) {
+    return new TollgateError('invalid_body', 'The request could not be read.', { cause: err });
+  }
+  return new TollgateError('internal_error', 'Tollgate failed to handle this request.', { cause: err });
+}

@@ -1,0 +1,196 @@
+/**
+ * The proxied request's whole path, top to bottom:
+ *   1 authenticate (key → team; done in the onRequest hook, before the body is read)
+ *   2 route model → provider      3 price lookup        4 estimate the worst-case cost
+ *   5 reserve it (one synchronous step with the budget check)
+ *   6 forward via undici (aborted when the client leaves)
+ *   7 meter: relay bytes, read usage on the side        8 settle at real cost, exactly once
+ *   9 alerts (fired by settlement and refusals, delivered in the background)
+ */
+import { randomUUID } from 'node:crypto';
+import { pipeline } from 'node:stream';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { refusalMessage } from '../budget/budget-book.js';
+import type { Deps } from '../deps.js';
+import { TollgateError } from '../errors.js';
+import { worstCase } from '../estimate/worst-case.js';
+import type { LedgerRecord } from '../ledger/ledger.js';
+import { meteringRelay } from '../metering/relay.js';
+import { usageOf, type Outcome } from '../metering/outcome.js';
+import { costNano } from '../pricing/cost.js';
+import { ratesFor } from '../pricing/rates.js';
+import { routeModel } from '../routing/route-model.js';
+import { callUpstream, upstreamError, type UpstreamResponse } from '../upstream/forward.js';
+import { clientResponseHeaders } from '../upstream/headers.js';
+import { ENDPOINTS, type Endpoint } from './endpoints.js';
+import { parsedBody, teamOf } from './request-context.js';
+
+export function registerProxyRoutes(app: FastifyInstance, deps: Deps): void {
+  for (const endpoint of ENDPOINTS) {
+    app.post(endpoint.path, (req, reply) => proxy(req, reply, endpoint, deps));
+  }
+}
+
+async function proxy(req: FastifyRequest, reply: FastifyReply, endpoint: Endpoint, deps: Deps): Promise<void> {
+  const startedAt = deps.clock();
+  const t0 = performance.now();
+  const { config, prices } = deps.store;
+
+  // 1 · the key was checked before the body was read; a proxied call must belong to a team.
+  const team = teamOf(req, deps.store);
+  const { json: body, text: rawText } = parsedBody(req);
+
+  // 2 · route
+  const route = routeModel(body.model as string, config.providers, team);
+  const upstreamPath = endpoint.upstreamPath(route.provider);
+  if (upstreamPath === undefined) {
+    throw new TollgateError('model_not_found', `Model '${route.model}' is served by provider '${route.provider.name}', which does not speak ${endpoint.path}.`);
+  }
+  if (route.provider.apiKey === undefined) {
+    throw new TollgateError('provider_not_configured', `Provider '${route.provider.name}' has no API key configured: ${route.provider.apiKeyHint}.`);
+  }
+
+  // 3 · price
+  const quote = endpoint.free ? undefined : prices.lookup(route.provider.name, route.model, new Date(startedAt));
+  if (!quote && !endpoint.free && config.unpricedModels === 'reject') {
+    throw new TollgateError('model_not_priced', `Model '${route.model}' has no price; add it under 'prices:' in the config or set unpriced_models: allow.`);
+  }
+
+  // 4 · worst case, 5 · reserve. The byte bound is free; a tokenizer count only when it does not fit.
+  const reservationId = randomUUID();
+  const estimate = (count: boolean) =>
+    worstCase(body, rawText, route.model, endpoint.path, quote, config.defaultMaxOutputTokens, count);
+  let worst = estimate(false);
+  if (!endpoint.free && !deps.budgets.fits(team, worst.costNano)) worst = estimate(true);
+  const reservation = {
+    id: reservationId, ts: startedAt, team: team.name, keyId: req.principal?.keyId ?? '', provider: route.provider.name,
+    model: route.model, endpoint: endpoint.path, stream: body.stream === true, worstCaseNano: endpoint.free ? 0 : worst.costNano,
+    inputTokens: worst.inputTokens, outputTokens: worst.outputTokens, rates: quote ? ratesFor(quote.rates, worst.inputTokens) : null,
+    priceSource: quote?.source ?? null, unpriced: !quote && !endpoint.free,
+  };
+  const admission = deps.budgets.admit(team, reservation, !endpoint.free);
+  if (!admission.ok) {
+    const r = admission.refusal;
+    throw new TollgateError('budget_exceeded', refusalMessage(r), {
+      status: config.budgetRefusalStatus,
+      headers: {
+        'x-should-retry': 'false',
+        ...(r.resetsAt === null ? {} : { 'x-tollgate-budget-reset': new Date(r.resetsAt).toISOString() }),
+      },
+    });
+  }
+
+  // 8 · settle exactly once, whichever way the request ends.
+  let settled = false;
+  let upstreamRequestId: string | null = null;
+  const settle = (outcome: Outcome): void => {
+    if (settled) return;
+    settled = true;
+    const metered = usageOf(outcome, body, route.model, endpoint.free);
+    const rates = quote ? ratesFor(quote.rates, metered.usage.inputTokens) : null;
+    const record: LedgerRecord = {
+      requestId: reservationId, ts: startedAt, team: team.name, keyId: reservation.keyId, provider: route.provider.name,
+      model: route.model, endpoint: endpoint.path, status: outcome.status, stream: reservation.stream,
+      latencyMs: performance.now() - t0, usage: metered.usage, costNano: rates ? costNano(metered.usage, rates) : 0,
+      estimated: metered.estimated, unpriced: reservation.unpriced, rates, priceSource: quote?.source ?? null,
+      upstreamRequestId,
+    };
+    deps.budgets.settle(reservationId, record, deps.store.team(team.name) ?? team);
+  };
+
+  // 6 · forward; a client that leaves aborts the upstream call at once (we stop paying).
+  const abort = new AbortController();
+  let clientLeft = false;
+  reply.raw.on('close', () => {
+    if (!reply.raw.writableFinished) {
+      clientLeft = true;
+      abort.abort();
+    }
+  });
+  const { text: upstreamBody, stripUsage } = upstreamRequestBody(body, rawText, route.model, endpoint, route.provider.streamIncludeUsage);
+  let upstream: UpstreamResponse;
+  try {
+    upstream = await callUpstream(deps.pools, {
+      provider: route.provider, method: 'POST', path: upstreamPath, clientHeaders: req.headers, body: upstreamBody,
+      signal: abort.signal, timeoutMs: config.server.upstreamTimeoutMs,
+    });
+  } catch (err) {
+    const e = clientLeft ? undefined : err instanceof TollgateError ? err : undefined;
+    if (clientLeft) settle({ kind: 'cut', status: 499, reported: undefined, text: '', reason: 'client_left' });
+    else if (e?.code === 'upstream_timeout') settle({ kind: 'cut', status: 504, reported: undefined, text: '', reason: 'timeout' });
+    else settle({ kind: 'unreachable', status: e?.status ?? 502 });
+    throw err;
+  }
+  upstreamRequestId = firstHeader(upstream.headers['x-request-id']) ?? firstHeader(upstream.headers['request-id']) ?? null;
+  reply.code(upstream.statusCode).headers(clientResponseHeaders(upstream.headers)).header('x-tollgate-request-id', reservationId);
+
+  // 7 · meter. Streams are relayed as they arrive; other bodies are read whole (they are small) to find usage.
+  const isStream = /text\/event-stream/i.test(String(upstream.headers['content-type'] ?? ''));
+  if (isStream && upstream.statusCode < 300) {
+    const meter = endpoint.meter(stripUsage);
+    const relay = meteringRelay(meter, () =>
+      settle({ kind: 'complete', status: upstream.statusCode, reported: meter.usage(), text: meter.relayedText() }),
+    );
+    pipeline(upstream.body, relay, (err) => {
+      if (!err) return;
+      const reason = clientLeft ? 'client_left' : (err as { code?: string }).code === 'UND_ERR_BODY_TIMEOUT' ? 'timeout' : 'upstream_cut';
+      settle({ kind: 'cut', status: upstream.statusCode, reported: meter.usage(), text: meter.relayedText(), reason });
+      if (!clientLeft) req.log.warn({ err: upstreamError(err, route.provider.name), provider: route.provider.name }, 'upstream stream ended early');
+    });
+    return reply.send(relay);
+  }
+
+  let bytes: Buffer;
+  try {
+    bytes = Buffer.from(await upstream.body.arrayBuffer());
+  } catch (err) {
+    settle({ kind: 'cut', status: upstream.statusCode, reported: undefined, text: '', reason: clientLeft ? 'client_left' : 'upstream_cut' });
+    throw clientLeft ? err : upstreamError(err, route.provider.name);
+  }
+  if (upstream.statusCode >= 400) {
+    settle({ kind: 'provider_error', status: upstream.statusCode });
+  } else {
+    const parsed = parseObject(bytes);
+    settle({
+      kind: 'complete',
+      status: upstream.statusCode,
+      reported: parsed ? endpoint.usage(parsed) : undefined,
+      // A body we cannot read is estimated from its own size in tokens: the safe side.
+      text: parsed ? endpoint.text(parsed) : bytes.toString('utf8', 0, Math.min(bytes.length, 1_000_000)),
+    });
+  }
+  return reply.send(bytes);
+}
+
+/**
+ * The body sent upstream: the client's bytes untouched unless Tollgate must change them (a
+ * stripped `provider/` prefix, or asking a chat stream for usage the client did not ask for).
+ */
+function upstreamRequestBody(
+  body: Record<string, unknown>,
+  rawText: string,
+  model: string,
+  endpoint: Endpoint,
+  providerAcceptsStreamUsage: boolean,
+): { text: string; stripUsage: boolean } {
+  const options = body.stream_options;
+  const clientAsked = options !== null && typeof options === 'object' && (options as Record<string, unknown>).include_usage === true;
+  const inject = endpoint.injectsStreamUsage && body.stream === true && providerAcceptsStreamUsage && !clientAsked;
+  if (model === body.model && !inject) return { text: rawText, stripUsage: false };
+  const out: Record<string, unknown> = { ...body, model };
+  if (inject) out.stream_options = { ...(typeof options === 'object' && options !== null ? options : {}), include_usage: true };
+  return { text: JSON.stringify(out), stripUsage: inject };
+}
+
+function firstHeader(v: string | string[] | undefined): string | undefined {
+  return Array.isArray(v) ? v[0] : v;
+}
+
+function parseObject(bytes: Buffer): Record<string, unknown> | undefined {
+  try {
+    const v: unknown = JSON.parse(bytes.toString('utf8'));
+    return v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined;
+  } catch {
+    return undefined;
+  }
+}

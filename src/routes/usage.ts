@@ -1,0 +1,171 @@
+/**
+ * Reading the ledger (SPEC §6): admin keys see every team, a team key its own team only.
+ * Money leaves as JSON numbers derived from the exact integer sums.
+ */
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { Deps } from '../deps.js';
+import { TollgateError } from '../errors.js';
+import { GROUP_KEYS, type Counters, type GroupKey, type StoredRecord } from '../ledger/ledger.js';
+import { nanoToUsd } from '../pricing/money.js';
+
+type Query = Record<string, string | undefined>;
+
+export function registerUsageRoutes(app: FastifyInstance, deps: Deps): void {
+  app.get('/usage', async (req, reply) => {
+    const q = req.query as Query;
+    const team = scopedTeam(req, q.team);
+    const { from, to } = range(q, deps.clock());
+    const groupBy = groupKeys(q.group_by);
+    const report = deps.ledger.usage({ from, to, team, groupBy });
+    const groups = report.groups.map((g) => ({ ...pick(g, groupBy), ...counters(g) }));
+    if (q.format === 'csv') {
+      reply.type('text/csv; charset=utf-8');
+      return toCsv(groupBy, groupBy.length === 0 ? [counters(report.totals)] : groups);
+    }
+    if (q.format !== undefined && q.format !== 'json') throw new TollgateError('invalid_query', "'format' must be json or csv.");
+    const teams = deps.store.config.teams.filter((t) => team === undefined || t.name === team);
+    return {
+      from: new Date(from).toISOString(),
+      to: new Date(to).toISOString(),
+      group_by: groupBy,
+      totals: { ...counters(report.totals), refused: report.totals.refused },
+      groups,
+      budgets: teams.flatMap((t) => deps.budgets.status(t)),
+    };
+  });
+
+  app.get('/usage/requests', async (req) => {
+    const q = req.query as Query;
+    const team = scopedTeam(req, q.team);
+    const { from, to } = range(q, deps.clock());
+    const limit = q.limit === undefined ? 100 : Number(q.limit);
+    if (!Number.isInteger(limit) || limit < 1 || limit > 1000) throw new TollgateError('invalid_query', "'limit' must be an integer from 1 to 1000.");
+    const cursor = q.cursor === undefined || q.cursor === '' ? undefined : decodeCursor(q.cursor);
+    const rows = deps.ledger.requests({ from, to, team, limit: limit + 1, cursor });
+    const page = rows.slice(0, limit);
+    const last = page[page.length - 1];
+    return {
+      data: page.map(recordJson),
+      next_cursor: rows.length > limit && last ? encodeCursor(last.ts, last.id) : null,
+    };
+  });
+
+  app.get('/alerts/deliveries', async (req) => {
+    const q = req.query as Query;
+    const team = scopedTeam(req, q.team);
+    return { data: deps.ledger.deliveries(team, 200) };
+  });
+}
+
+/** The team a read is limited to: undefined = all teams (admin only). */
+function scopedTeam(req: FastifyRequest, requested: string | undefined): string | undefined {
+  const p = req.principal;
+  if (!p) throw new TollgateError('invalid_api_key', 'Invalid or missing API key.');
+  const wanted = requested === undefined || requested === '' ? undefined : requested;
+  if (p.kind === 'admin') return wanted;
+  if (wanted !== undefined && wanted !== p.team) {
+    throw new TollgateError('team_forbidden', `This key belongs to team '${p.team}' and cannot read team '${wanted}'.`);
+  }
+  return p.team;
+}
+
+function range(q: Query, now: number): { from: number; to: number } {
+  const d = new Date(now);
+  const from = q.from ? parseTime(q.from, 'from') : Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), 1);
+  const to = q.to ? parseTime(q.to, 'to') : now + 1; // `to` is exclusive: include a record made this millisecond
+  if (to < from) throw new TollgateError('invalid_query', "'to' must not be before 'from'.");
+  return { from, to };
+}
+
+function parseTime(v: string, name: string): number {
+  const ms = /^\d{4}-\d{2}-\d{2}/.test(v) ? Date.parse(v) : NaN;
+  if (Number.isNaN(ms)) throw new TollgateError('invalid_query', `'${name}' must be an ISO 8601 time, e.g. 2026-11-01T00:00:00Z.`);
+  return ms;
+}
+
+function groupKeys(v: string | undefined): GroupKey[] {
+  if (v === undefined || v.trim() === '') return [];
+  const keys = v.split(',').map((s) => s.trim()).filter(Boolean);
+  for (const k of keys) {
+    if (!(GROUP_KEYS as readonly string[]).includes(k)) {
+      throw new TollgateError('invalid_query', `'group_by' takes a comma list of ${GROUP_KEYS.join(', ')}; '${k}' is not one.`);
+    }
+  }
+  return [...new Set(keys)] as GroupKey[];
+}
+
+function pick(g: Partial<Record<GroupKey, string>>, keys: GroupKey[]): Partial<Record<GroupKey, string>> {
+  const out: Partial<Record<GroupKey, string>> = {};
+  for (const k of keys) out[k] = g[k] ?? '';
+  return out;
+}
+
+function counters(c: Counters) {
+  return {
+    requests: c.requests,
+    input_tokens: c.input_tokens,
+    cached_input_tokens: c.cached_input_tokens,
+    cache_write_tokens: c.cache_write_tokens,
+    output_tokens: c.output_tokens,
+    reasoning_tokens: c.reasoning_tokens,
+    cost_usd: nanoToUsd(c.cost_nano),
+  };
+}
+
+const CSV_COUNTERS = ['requests', 'input_tokens', 'cached_input_tokens', 'cache_write_tokens', 'output_tokens', 'reasoning_tokens', 'cost_usd'] as const;
+
+function toCsv(keys: GroupKey[], rows: Record<string, unknown>[]): string {
+  const header = [...keys, ...CSV_COUNTERS];
+  const cell = (v: unknown): string => {
+    const s = String(v ?? '');
+    // Quote per RFC 4180, and defuse spreadsheet formulas in client-chosen values (model names).
+    const safe = /^[=+\-@\t\r]/.test(s) && typeof v === 'string' ? `'${s}` : s;
+    return /[",\n\r]/.test(safe) ? `"${safe.replace(/"/g, '""')}"` : safe;
+  };
+  return [header.join(','), ...rows.map((r) => header.map((h) => cell(r[h])).join(','))].join('\n') + '\n';
+}
+
+function encodeCursor(ts: number, id: number): string {
+  return Buffer.from(`${ts}:${id}`).toString('base64url');
+}
+
+function decodeCursor(c: string): { ts: number; id: number } {
+  const m = /^(\d+):(\d+)$/.exec(Buffer.from(c, 'base64url').toString('utf8'));
+  if (!m) throw new TollgateError('invalid_query', "'cursor' is not one this server gave out.");
+  return { ts: Number(m[1]), id: Number(m[2]) };
+}
+
+function recordJson(r: StoredRecord) {
+  return {
+    id: r.requestId,
+    ts: new Date(r.ts).toISOString(),
+    team: r.team,
+    key_id: r.keyId,
+    provider: r.provider,
+    model: r.model,
+    endpoint: r.endpoint,
+    status: r.status,
+    stream: r.stream,
+    latency_ms: r.latencyMs,
+    input_tokens: r.usage.inputTokens,
+    cached_input_tokens: r.usage.cachedInputTokens,
+    cache_write_tokens: r.usage.cacheWriteTokens,
+    cache_write_1h_tokens: r.usage.cacheWrite1hTokens,
+    output_tokens: r.usage.outputTokens,
+    reasoning_tokens: r.usage.reasoningTokens,
+    cost_usd: nanoToUsd(r.costNano),
+    estimated: r.estimated,
+    unpriced: r.unpriced,
+    rates: r.rates
+      ? {
+          input: r.rates.input,
+          cached_input: r.rates.cachedInput,
+          cache_write: r.rates.cacheWrite,
+          cache_write_1h: r.rates.cacheWrite1h,
+          output: r.rates.output,
+        }
+      : null,
+    price_source: r.priceSource,
+    upstream_request_id: r.upstreamRequestId,
+  };
+}

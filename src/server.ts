@@ -1,0 +1,86 @@
+/**
+ * The process: read the config, open the ledger, settle what a dead predecessor left open,
+ * listen, and handle signals (SIGTERM/SIGINT: drain and exit 0; SIGHUP or a file change: reload).
+ */
+import { watch } from 'node:fs';
+import { buildApp } from './app.js';
+import { loadConfigFile } from './config/load.js';
+import { createDeps } from './deps.js';
+import { createLogger } from './log.js';
+
+function configPath(argv: string[]): string {
+  const i = argv.indexOf('--config');
+  if (i !== -1 && argv[i + 1]) return argv[i + 1] as string;
+  const eq = argv.find((a) => a.startsWith('--config='));
+  if (eq) return eq.slice('--config='.length);
+  return process.env.TOLLGATE_CONFIG || 'config/tollgate.yaml';
+}
+
+async function main(): Promise<void> {
+  const file = configPath(process.argv.slice(2));
+  const loaded = loadConfigFile(file);
+  if (!loaded.ok) {
+    process.stderr.write(`tollgate: invalid config ${loaded.file}:\n${loaded.problems.map((p) => `  ${p}`).join('\n')}\n`);
+    process.exit(1);
+  }
+  const config = loaded.config;
+  const log = createLogger({ level: process.env.TOLLGATE_LOG_LEVEL ?? 'info' });
+  for (const w of config.warnings) log.warn(w);
+
+  const deps = createDeps(config, { log });
+  const recovered = deps.budgets.recover();
+  if (recovered.length > 0) {
+    log.warn({ count: recovered.length }, 'settled reservations left open by a previous process at their worst case (flagged estimated)');
+  }
+  const app = await buildApp(deps);
+  await app.listen({ host: config.server.host, port: config.server.port });
+  deps.outbox.start();
+  log.info({ config: loaded.config.file, db: config.database.path }, 'tollgate ready');
+
+  const reload = (why: string): void => {
+    const next = loadConfigFile(file);
+    if (!next.ok) {
+      log.error({ problems: next.problems, file: next.file }, `config reload refused (${why}); keeping the running config`);
+      return;
+    }
+    deps.store.swap(next.config);
+    for (const w of next.config.warnings) log.warn(w);
+    log.info({ why }, 'config reloaded');
+  };
+  process.on('SIGHUP', () => reload('SIGHUP'));
+  let debounce: NodeJS.Timeout | undefined;
+  try {
+    watch(file, () => {
+      clearTimeout(debounce);
+      debounce = setTimeout(() => reload('file changed'), 200);
+    }).unref();
+  } catch (err) {
+    log.warn({ err }, 'cannot watch the config file; reload with SIGHUP');
+  }
+
+  let stopping = false;
+  const shutdown = async (signal: string): Promise<void> => {
+    if (stopping) return;
+    stopping = true;
+    log.info({ signal }, 'draining in-flight requests');
+    const force = setTimeout(() => {
+      log.warn('grace period over; closing remaining connections');
+      app.server.closeAllConnections();
+    }, config.server.shutdownGraceMs);
+    force.unref();
+    await app.close();
+    await deps.outbox.stop();
+    await deps.pools.close();
+    deps.ledger.close();
+    log.info('stopped');
+    log.flush();
+    process.exit(0);
+  };
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+  process.on('SIGINT', () => void shutdown('SIGINT'));
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`tollgate: failed to start: ${(err as Error)?.stack ?? String(err)}\n`);
+  process.exit(1);
+});
