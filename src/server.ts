@@ -2,7 +2,7 @@
  * The process: read the config, open the ledger, settle what a dead predecessor left open,
  * listen, and handle signals (SIGTERM/SIGINT: drain and exit 0; SIGHUP or a file change: reload).
  */
-import { watch } from 'node:fs';
+import { unwatchFile, watchFile } from 'node:fs';
 import { buildApp } from './app.js';
 import { loadConfigFile } from './config/load.js';
 import { createDeps } from './deps.js';
@@ -48,20 +48,16 @@ async function main(): Promise<void> {
     log.info({ why }, 'config reloaded');
   };
   process.on('SIGHUP', () => reload('SIGHUP'));
-  let debounce: NodeJS.Timeout | undefined;
-  try {
-    watch(file, () => {
-      clearTimeout(debounce);
-      debounce = setTimeout(() => reload('file changed'), 200);
-    }).unref();
-  } catch (err) {
-    log.warn({ err }, 'cannot watch the config file; reload with SIGHUP');
-  }
+  // Polling the file's stat survives editors that replace the file rather than write into it.
+  watchFile(file, { interval: 1000, persistent: false }, (cur, prev) => {
+    if (cur.mtimeMs !== prev.mtimeMs || cur.size !== prev.size) reload('file changed');
+  });
 
   let stopping = false;
   const shutdown = async (signal: string): Promise<void> => {
     if (stopping) return;
     stopping = true;
+    unwatchFile(file);
     log.info({ signal }, 'draining in-flight requests');
     const force = setTimeout(() => {
       log.warn('grace period over; closing remaining connections');
