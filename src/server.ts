@@ -65,6 +65,11 @@ async function main(): Promise<void> {
     }, config.server.shutdownGraceMs);
     force.unref();
     await app.close();
+    // Streams cut by the grace period settle as their sockets close: give them a moment, so the
+    // ledger closes with nothing open (anything still open is settled at worst case next start).
+    for (let waited = 0; deps.budgets.openReservations() > 0 && waited < 2000; waited += 20) {
+      await new Promise((r) => setTimeout(r, 20));
+    }
     await deps.outbox.stop();
     await deps.pools.close();
     deps.ledger.close();
@@ -73,6 +78,9 @@ async function main(): Promise<void> {
     process.exit(0);
   };
   process.on('SIGTERM', () => void shutdown('SIGTERM'));
+  // A bug in one request must not take every other team's traffic down with it: log and go on.
+  process.on('unhandledRejection', (err) => log.error({ err }, 'unhandled rejection'));
+  process.on('uncaughtException', (err) => log.error({ err }, 'uncaught exception'));
   process.on('SIGINT', () => void shutdown('SIGINT'));
 }
 
