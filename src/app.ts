@@ -7,6 +7,7 @@ import { presentedKey } from './auth/keys.js';
 import type { Deps } from './deps.js';
 import { dialectOf, renderError, TollgateError } from './errors.js';
 import { registerHealthRoute } from './routes/health.js';
+import { registerMetricsRoute } from './routes/metrics.js';
 import { registerModelsRoute } from './routes/models.js';
 import { registerProxyRoutes } from './routes/proxy.js';
 import { registerUsageRoutes } from './routes/usage.js';
@@ -68,6 +69,7 @@ export async function buildApp(deps: Deps): Promise<FastifyInstance> {
   registerProxyRoutes(app, deps);
   registerModelsRoute(app, deps);
   registerUsageRoutes(app, deps);
+  registerMetricsRoute(app, deps);
   return app;
 }
 

@@ -9,6 +9,7 @@ import type { Config } from './config/types.js';
 import type { Ledger } from './ledger/ledger.js';
 import { SqliteLedger } from './ledger/sqlite-ledger.js';
 import { createLogger, type Logger } from './log.js';
+import { Metrics } from './metrics/metrics.js';
 import { UpstreamPools } from './upstream/pools.js';
 
 export interface Deps {
@@ -17,6 +18,7 @@ export interface Deps {
   budgets: BudgetBook;
   outbox: AlertOutbox;
   pools: UpstreamPools;
+  metrics: Metrics;
   clock: Clock;
   log: Logger;
 }
@@ -42,7 +44,16 @@ export function createDeps(config: Config, opts: DepsOptions = {}): Deps {
     log,
     ...(opts.outboxPollMs === undefined ? {} : { pollMs: opts.outboxPollMs }),
   });
-  const budgets = new BudgetBook(ledger, clock, outbox);
+  let metrics: Metrics | undefined;
+  const budgets = new BudgetBook(ledger, clock, outbox, {
+    recorded: (r) => metrics?.recorded(r),
+    refused: (team, window) => metrics?.refusedFor(team, window),
+  });
+  metrics = new Metrics(() =>
+    store.config.teams.flatMap((t) =>
+      budgets.status(t).map((b) => ({ team: b.team, window: b.window, remainingUsd: b.remaining_usd })),
+    ),
+  );
   const pools = new UpstreamPools({ connectMs: Math.min(10_000, config.server.upstreamTimeoutMs) });
-  return { store, ledger, budgets, outbox, pools, clock, log };
+  return { store, ledger, budgets, outbox, pools, metrics, clock, log };
 }

@@ -42,6 +42,12 @@ export interface Alerting {
   record(event: AlertEvent): void;
 }
 
+/** Observers of what the book records (metrics); never able to fail a request. */
+export interface BookObserver {
+  recorded(record: LedgerRecord): void;
+  refused(team: string, window: string): void;
+}
+
 export class BudgetBook {
   private readonly spent = new Map<string, number>();
   private readonly open = new Map<string, { team: string; amount: number }>();
@@ -52,6 +58,7 @@ export class BudgetBook {
     private readonly ledger: Ledger,
     private readonly clock: Clock,
     private readonly alerting: Alerting,
+    private readonly observer?: BookObserver,
   ) {}
 
   /** Whether a worst case fits every hard cap now; no side effects. */
@@ -74,6 +81,7 @@ export class BudgetBook {
         window: refusal.window, worstCaseNano: reservation.worstCaseNano,
       });
       if (budget) this.alerting.record(exhaustedEvent(refusal, budget, now));
+      this.observer?.refused(team.name, refusal.window);
       return { ok: false, refusal };
     }
     this.ledger.reserve(reservation);
@@ -105,6 +113,7 @@ export class BudgetBook {
     this.ledger.settle(record, reservationId);
     this.release(reservationId);
     this.addSpend(record);
+    this.observer?.recorded(record);
     if (team) this.checkThresholds(team, record.ts);
   }
 

@@ -1,0 +1,11 @@
+import type { FastifyInstance } from 'fastify';
+import type { Deps } from '../deps.js';
+import { TollgateError } from '../errors.js';
+
+export function registerMetricsRoute(app: FastifyInstance, deps: Deps): void {
+  app.get('/metrics', async (req, reply) => {
+    if (req.principal?.kind !== 'admin') throw new TollgateError('admin_key_required', '/metrics needs an admin key.');
+    reply.type(deps.metrics.registry.contentType);
+    return deps.metrics.registry.metrics();
+  });
+}
