@@ -137,7 +137,7 @@ function readProvider(
 ): ProviderConfig | undefined {
   const o = r.object(v, path);
   if (!o) {
-    r.problem(path, 'must be a mapping');
+    if (v === undefined || v === null) r.problem(path, 'must be a mapping');
     return undefined;
   }
   r.unknownKeys(o, path, ['name', 'api', 'base_url', 'api_key', 'models', 'stream_include_usage']);
@@ -203,7 +203,7 @@ function readTeam(
 ): TeamConfig | undefined {
   const o = r.object(v, path);
   if (!o) {
-    r.problem(path, 'must be a mapping');
+    if (v === undefined || v === null) r.problem(path, 'must be a mapping');
     return undefined;
   }
   r.unknownKeys(o, path, ['name', 'keys', 'models', 'budgets']);
@@ -243,9 +243,10 @@ function keyList(
   const keys: string[] = [];
   raw.forEach((item, i) => {
     const key = r.string(item, `${path}[${i}]`);
-    if (key === undefined) {
-      const hint = unsetHint(`${path}[${i}]`);
-      if (hint) warnings.push(`${path}[${i}] is empty: set ${hint} to enable ${what}`);
+    const hint = unsetHint(`${path}[${i}]`);
+    // A key with an unset variable in it ("team-${SUFFIX}") would be guessable: drop it whole.
+    if (key === undefined || hint) {
+      if (hint) warnings.push(`${path}[${i}] is not set: set ${hint} to enable ${what}`);
       return;
     }
     if (key.startsWith('sha256:') && !/^sha256:[0-9a-fA-F]{64}$/.test(key)) {

@@ -1,6 +1,7 @@
 /**
- * Token counting with js-tiktoken. Encoders are built on first use (each costs ~100 ms), and
- * special-token text is counted, never thrown on: prompts are client-controlled.
+ * Token counting with js-tiktoken. Encoders are built on first use (each costs ~100 ms). Text
+ * that spells a special token (`<|endoftext|>`) is counted as the ordinary text providers bill it
+ * as, never as one token and never thrown on: prompts are client-controlled.
  */
 import { Tiktoken } from 'js-tiktoken/lite';
 import cl100k from 'js-tiktoken/ranks/cl100k_base';
@@ -36,5 +37,5 @@ export function safetyFactor(model: string): number {
 
 export function countTokens(text: string, encoding: EncodingName): number {
   if (text.length === 0) return 0;
-  return encoder(encoding).encode(text, 'all').length;
+  return encoder(encoding).encode(text, [], []).length;
 }

@@ -68,7 +68,8 @@ export class PriceTable {
   }
 
   private fromConfig(model: string): PriceConfig | undefined {
-    const exact = this.configPrices[model];
+    // Own keys only: a model named `constructor` must not find Object.prototype.
+    const exact = Object.hasOwn(this.configPrices, model) ? this.configPrices[model] : undefined;
     if (exact) return exact;
     const globbed = Object.entries(this.configPrices).find(([k]) => k.includes('*') && globMatch(k, model));
     return globbed?.[1];

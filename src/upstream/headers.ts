@@ -50,8 +50,9 @@ export function upstreamRequestHeaders(incoming: IncomingHttpHeaders, provider: 
 }
 
 export function clientResponseHeaders(upstream: Record<string, string | string[] | undefined>): Record<string, string | string[]> {
+  const connection = Object.entries(upstream).find(([k]) => k.toLowerCase() === 'connection')?.[1];
   const named = new Set(
-    String(upstream.connection ?? '')
+    String(connection ?? '')
       .split(',')
       .map((s) => s.trim().toLowerCase())
       .filter(Boolean),
