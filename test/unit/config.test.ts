@@ -1,0 +1,304 @@
+// Config: `${VAR}` / `${VAR:-default}` from the environment, validated once with every problem
+// reported by key path, then frozen (SPEC §1, §2). An unset key disables what needs it, never the start.
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { parse as parseYaml } from 'yaml';
+import { interpolateEnv } from '../../src/config/interpolate.js';
+import { loadConfigFile, parseConfig, type LoadResult } from '../../src/config/load.js';
+import type { Config } from '../../src/config/types.js';
+
+const HEX64 = 'a'.repeat(32) + '0123456789abcdef0123456789ABCDEF';
+
+const VALID = `
+server: { host: 127.0.0.1, port: "\${PORT:-8080}" }
+admin_keys: ["\${TOLLGATE_ADMIN_KEY}"]
+providers:
+  - name: openai
+    api: openai
+    base_url: https://api.openai.com/v1/
+    api_key: \${OPENAI_API_KEY}
+    models: ["gpt-*", "o3*"]
+  - name: anthropic
+    api: anthropic
+    base_url: https://api.anthropic.com
+    api_key: \${ANTHROPIC_API_KEY}
+    models: ["claude-*"]
+prices:
+  my-finetune: { input: 3.0, cached_input: 1.5, output: 12.0 }
+teams:
+  - name: search
+    keys: ["\${SEARCH_TEAM_KEY}", "sha256:${HEX64}"]
+    models: ["gpt-4o-mini", "claude-*"]
+    budgets:
+      - { window: month, limit_usd: 500, alert_at: [0.8, 0.5, 1.0], hard_cap: true }
+      - { window: day, limit_usd: "\${DAILY_LIMIT:-25}" }
+`;
+
+function parse(yaml: string, env: Record<string, string | undefined>): LoadResult {
+  return parseConfig(parseYaml(yaml), 'tollgate.yaml', env);
+}
+
+function ok(result: LoadResult): Config {
+  if (!result.ok) throw new Error(`expected a valid config, got:\n${result.problems.join('\n')}`);
+  return result.config;
+}
+
+function problems(result: LoadResult): string[] {
+  if (result.ok) throw new Error('expected problems, got a valid config');
+  return result.problems;
+}
+
+const FULL_ENV = {
+  PORT: '9999',
+  TOLLGATE_ADMIN_KEY: 'admin-secret',
+  OPENAI_API_KEY: 'sk-openai',
+  ANTHROPIC_API_KEY: 'sk-ant',
+  SEARCH_TEAM_KEY: 'tg-search',
+};
+
+describe('interpolateEnv', () => {
+  it('substitutes ${VAR} and ${VAR:-default}, inside longer strings too', () => {
+    const { value, unset } = interpolateEnv(
+      { a: '${A}', b: '${B:-fallback}', c: 'x-${A}-${B:-y}-z', list: ['${A}', 7, true, null] },
+      { A: 'alpha' },
+    );
+    expect(value).toEqual({ a: 'alpha', b: 'fallback', c: 'x-alpha-y-z', list: ['alpha', 7, true, null] });
+    expect(unset.size).toBe(0);
+  });
+
+  it('prefers a set variable over the default, and treats an empty one as unset', () => {
+    expect(interpolateEnv('${B:-fallback}', { B: 'set' }).value).toBe('set');
+    expect(interpolateEnv('${B:-fallback}', { B: '' }).value).toBe('fallback');
+    expect(interpolateEnv('${B:-}', {}).value).toBe('');
+  });
+
+  it('records each unset variable without a default under its key path', () => {
+    const { value, unset } = interpolateEnv({ providers: [{ api_key: '${OPENAI_API_KEY}' }], teams: [{ keys: ['${K1}${K2}'] }] }, { K2: 'two' });
+    expect(value).toEqual({ providers: [{ api_key: '' }], teams: [{ keys: ['two'] }] });
+    expect(Object.fromEntries(unset)).toEqual({ 'providers[0].api_key': ['OPENAI_API_KEY'], 'teams[0].keys[0]': ['K1'] });
+  });
+
+  it('substitutes values, never YAML structure', () => {
+    const { value } = interpolateEnv({ key: '${EVIL}' }, { EVIL: 'x\nadmin_keys: [pwned]' });
+    expect(value).toEqual({ key: 'x\nadmin_keys: [pwned]' });
+  });
+});
+
+describe('parseConfig: environment', () => {
+  it('reads a valid config with every variable set', () => {
+    const config = ok(parse(VALID, FULL_ENV));
+    expect(config.adminKeys).toEqual(['admin-secret']);
+    expect(config.providers.map((p) => [p.name, p.api, p.apiKey])).toEqual([
+      ['openai', 'openai', 'sk-openai'],
+      ['anthropic', 'anthropic', 'sk-ant'],
+    ]);
+    expect(config.providers[0]?.baseUrl).toBe('https://api.openai.com/v1');
+    expect(config.teams[0]?.keys).toEqual(['tg-search', `sha256:${HEX64}`]);
+    expect(config.teams[0]?.budgets).toEqual([
+      { window: 'month', limitUsd: 500, alertAt: [0.5, 0.8, 1.0], hardCap: true },
+      { window: 'day', limitUsd: 25, alertAt: [], hardCap: false },
+    ]);
+    expect(config.prices['my-finetune']).toEqual({ input: 3, cachedInput: 1.5, output: 12 });
+    expect(config.warnings).toEqual([]);
+  });
+
+  it('turns numbers from the environment into numbers (port)', () => {
+    expect(ok(parse(VALID, FULL_ENV)).server.port).toBe(9999);
+    const withDefault = ok(parse(VALID, { ...FULL_ENV, PORT: undefined }));
+    expect(withDefault.server.port).toBe(8080);
+    expect(typeof withDefault.server.port).toBe('number');
+    expect(ok(parse(VALID, { ...FULL_ENV, DAILY_LIMIT: '12.5' })).teams[0]?.budgets[1]?.limitUsd).toBe(12.5);
+  });
+
+  it('rejects a non-numeric port from the environment, naming the key', () => {
+    expect(problems(parse(VALID, { ...FULL_ENV, PORT: 'eighty' }))).toEqual(['server.port: must be an integer from 0 to 65535']);
+  });
+
+  it('drops unset keys with a warning naming the variable, never failing', () => {
+    const config = ok(parse(VALID, {}));
+    expect(config.adminKeys).toEqual([]);
+    expect(config.providers.map((p) => p.apiKey)).toEqual([undefined, undefined]);
+    expect(config.teams[0]?.keys).toEqual([`sha256:${HEX64}`]);
+    for (const name of ['TOLLGATE_ADMIN_KEY', 'OPENAI_API_KEY', 'ANTHROPIC_API_KEY', 'SEARCH_TEAM_KEY']) {
+      expect(config.warnings.filter((w) => w.includes(name)), name).toHaveLength(1);
+    }
+    expect(config.providers[0]?.apiKeyHint).toContain('OPENAI_API_KEY');
+  });
+
+  it('starts with no config file content at all, reporting only the missing provider', () => {
+    expect(problems(parseConfig(null, 'empty.yaml', {}))).toEqual(['providers: at least one provider is required']);
+  });
+});
+
+describe('parseConfig: problems', () => {
+  it('lists every problem at once, each with its key path', () => {
+    const result = parse(
+      `
+server: { port: 70000, body_limit_mb: 0 }
+providers:
+  - name: openai
+    base_url: not a url
+    models: []
+  - api: gemini
+    base_url: https://x.example/v1
+    models: ["x-*"]
+unpriced_models: maybe
+budget_refusal_status: 403
+teams:
+  - name: ok
+    budgets: [{ window: month, limit_usd: 10 }]
+  - name: search
+    budgets:
+      - { window: month, limit_usd: -5 }
+      - { window: fortnight, limit_usd: 10, alert_at: [0, 0.5], hard_cap: maybe }
+alerts:
+  webhooks: [{ url: "ftp://hooks.example/x", format: xml }]
+`,
+      {},
+    );
+    expect(problems(result)).toEqual(
+      expect.arrayContaining([
+        'server.port: must be an integer from 0 to 65535',
+        'server.body_limit_mb: must be a positive number',
+        'providers[0].base_url: must be an http(s) URL',
+        'providers[0].models: must list at least one model glob',
+        'providers[1].name: is required',
+        'providers[1].api: must be one of openai, anthropic',
+        'unpriced_models: must be one of reject, allow',
+        'budget_refusal_status: must be one of 402, 429',
+        'teams[1].budgets[0].limit_usd: must be a positive number',
+        'teams[1].budgets[1].window: must be one of hour, day, week, month, total',
+        'teams[1].budgets[1].alert_at[0]: must be a positive fraction such as 0.8',
+        'teams[1].budgets[1].hard_cap: must be true or false',
+        'alerts.webhooks[0].url: must be an http(s) URL',
+        'alerts.webhooks[0].format: must be one of json, slack',
+      ]),
+    );
+  });
+
+  it('reports a missing or non-numeric limit with its path', () => {
+    const result = parse(
+      `
+providers: [{ name: p, base_url: "https://p.example/v1", models: ["*"] }]
+teams:
+  - name: a
+    budgets: [{ window: day }, { window: week, limit_usd: lots }]
+`,
+      {},
+    );
+    expect(problems(result)).toEqual([
+      'teams[0].budgets[0].limit_usd: is required',
+      'teams[0].budgets[1].limit_usd: must be a positive number',
+    ]);
+  });
+
+  it('reports unknown keys at every level', () => {
+    const result = parse(
+      `
+sever: { port: 1 }
+providers: [{ name: p, base_url: "https://p.example/v1", models: ["*"], apikey: x }]
+teams: [{ name: a, budget: [] }]
+`,
+      {},
+    );
+    const list = problems(result);
+    expect(list).toHaveLength(3);
+    expect(list.find((p) => p.startsWith('sever: unknown key'))).toBeDefined();
+    expect(list.find((p) => p.startsWith('providers[0].apikey: unknown key'))).toBeDefined();
+    expect(list.find((p) => p.startsWith('teams[0].budget: unknown key'))).toBeDefined();
+  });
+
+  it('reports duplicate team names and provider names', () => {
+    const result = parse(
+      `
+providers:
+  - { name: p, base_url: "https://p.example/v1", models: ["*"] }
+  - { name: p, base_url: "https://q.example/v1", models: ["*"] }
+teams: [{ name: search }, { name: other }, { name: search }]
+`,
+      {},
+    );
+    expect(problems(result)).toEqual(["providers[1].name: duplicate name 'p'", "teams[2].name: duplicate name 'search'"]);
+  });
+
+  it('rejects a sha256: key that is not 64 hex digits', () => {
+    const result = parse(
+      `
+admin_keys: ["sha256:abc", "sha256:${'g'.repeat(64)}", "sha256:${HEX64}"]
+providers: [{ name: p, base_url: "https://p.example/v1", models: ["*"] }]
+teams: [{ name: a, keys: ["sha256:${HEX64}0"] }]
+`,
+      {},
+    );
+    expect(problems(result)).toEqual([
+      'admin_keys[0]: sha256: keys must be 64 hex digits',
+      'admin_keys[1]: sha256: keys must be 64 hex digits',
+      'teams[0].keys[0]: sha256: keys must be 64 hex digits',
+    ]);
+  });
+
+  it('reports a list entry that is not a mapping once', () => {
+    const result = parse(
+      `
+providers: [42, { name: p, base_url: "https://p.example/v1", models: ["*"] }]
+teams: ["search"]
+`,
+      {},
+    );
+    expect(problems(result)).toEqual(['providers[0]: must be a mapping', 'teams[0]: must be a mapping']);
+  });
+});
+
+describe('the parsed config', () => {
+  it('is frozen all the way down', () => {
+    const config = ok(parse(VALID, FULL_ENV));
+    expect(Object.isFrozen(config)).toBe(true);
+    expect(Object.isFrozen(config.server)).toBe(true);
+    expect(Object.isFrozen(config.teams)).toBe(true);
+    expect(Object.isFrozen(config.teams[0]?.budgets[0])).toBe(true);
+    expect(Object.isFrozen(config.providers[0]?.models)).toBe(true);
+    expect(() => {
+      (config.server as { port: number }).port = 1;
+    }).toThrow(TypeError);
+    expect(() => {
+      (config.teams as unknown[]).push({});
+    }).toThrow(TypeError);
+    expect(config.server.port).toBe(9999);
+  });
+});
+
+describe('loadConfigFile', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'tollgate-config-test-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('reports a file that does not exist, naming it', () => {
+    const file = join(dir, 'missing.yaml');
+    const result = loadConfigFile(file, {});
+    expect(result.ok).toBe(false);
+    if (result.ok) return;
+    expect(result.file).toBe(file);
+    expect(result.problems).toHaveLength(1);
+    expect(result.problems[0]).toMatch(/^cannot read file: .*ENOENT/);
+  });
+
+  it('reports invalid YAML, naming the file', () => {
+    const file = join(dir, 'broken.yaml');
+    writeFileSync(file, 'providers:\n  - name: openai\n    models: [gpt-*\nteams: {\n');
+    const result = loadConfigFile(file, {});
+    expect(result.ok).toBe(false);
+    if (result.ok) return;
+    expect(result.file).toBe(file);
+    expect(result.problems).toHaveLength(1);
+    expect(result.problems[0]).toMatch(/^not valid YAML: /);
+  });
+
+  it('loads a valid file with the given environment', () => {
+    const file = join(dir, 'ok.yaml');
+    writeFileSync(file, VALID);
+    const config = ok(loadConfigFile(file, FULL_ENV));
+    expect(config.file).toBe(file);
+    expect(config.server.port).toBe(9999);
+  });
+});
