@@ -9,6 +9,7 @@ import { dialectOf, renderError, TollgateError } from './errors.js';
 import { registerHealthRoute } from './routes/health.js';
 import { registerMetricsRoute } from './routes/metrics.js';
 import { registerModelsRoute } from './routes/models.js';
+import { registerProjectionRoute } from './routes/projection.js';
 import { registerProxyRoutes } from './routes/proxy.js';
 import { registerUsageRoutes } from './routes/usage.js';
 import './routes/request-context.js';
@@ -69,6 +70,7 @@ export async function buildApp(deps: Deps): Promise<FastifyInstance> {
   registerProxyRoutes(app, deps);
   registerModelsRoute(app, deps);
   registerUsageRoutes(app, deps);
+  registerProjectionRoute(app, deps);
   registerMetricsRoute(app, deps);
   return app;
 }

@@ -39,3 +39,15 @@ export function parsedBody(req: FastifyRequest): { json: Record<string, unknown>
   if (typeof json.model !== 'string') throw new TollgateError('invalid_body', "'model' must be a string.");
   return { json, text: req.rawBody };
 }
+
+/** The team a read is limited to: undefined = all teams (admin only). */
+export function scopedTeam(req: FastifyRequest, requested: string | undefined): string | undefined {
+  const p = req.principal;
+  if (!p) throw new TollgateError('invalid_api_key', 'Invalid or missing API key.');
+  const wanted = requested === undefined || requested === '' ? undefined : requested;
+  if (p.kind === 'admin') return wanted;
+  if (wanted !== undefined && wanted !== p.team) {
+    throw new TollgateError('team_forbidden', `This key belongs to team '${p.team}' and cannot read team '${wanted}'.`);
+  }
+  return p.team;
+}

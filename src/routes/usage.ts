@@ -2,11 +2,12 @@
  * Reading the ledger (SPEC §6): admin keys see every team, a team key its own team only.
  * Money leaves as JSON numbers derived from the exact integer sums.
  */
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import type { Deps } from '../deps.js';
 import { TollgateError } from '../errors.js';
 import { GROUP_KEYS, type Counters, type GroupKey, type StoredRecord } from '../ledger/ledger.js';
 import { nanoToUsd } from '../pricing/money.js';
+import { scopedTeam } from './request-context.js';
 
 type Query = Record<string, string | undefined>;
 
@@ -55,18 +56,6 @@ export function registerUsageRoutes(app: FastifyInstance, deps: Deps): void {
     const team = scopedTeam(req, q.team);
     return { data: deps.ledger.deliveries(team, 200) };
   });
-}
-
-/** The team a read is limited to: undefined = all teams (admin only). */
-function scopedTeam(req: FastifyRequest, requested: string | undefined): string | undefined {
-  const p = req.principal;
-  if (!p) throw new TollgateError('invalid_api_key', 'Invalid or missing API key.');
-  const wanted = requested === undefined || requested === '' ? undefined : requested;
-  if (p.kind === 'admin') return wanted;
-  if (wanted !== undefined && wanted !== p.team) {
-    throw new TollgateError('team_forbidden', `This key belongs to team '${p.team}' and cannot read team '${wanted}'.`);
-  }
-  return p.team;
 }
 
 function range(q: Query, now: number): { from: number; to: number } {
