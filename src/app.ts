@@ -7,6 +7,7 @@ import { presentedKey } from './auth/keys.js';
 import type { Deps } from './deps.js';
 import { dialectOf, renderError, TollgateError } from './errors.js';
 import { registerHealthRoute } from './routes/health.js';
+import { parseJsonBody } from './routes/json-body.js';
 import { registerMetricsRoute } from './routes/metrics.js';
 import { registerModelsRoute } from './routes/models.js';
 import { registerProjectionRoute } from './routes/projection.js';
@@ -43,13 +44,11 @@ export async function buildApp(deps: Deps): Promise<FastifyInstance> {
   // body limit enforced while streaming in, so an oversized body is refused without being held.
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', { parseAs: 'buffer' }, (req, buf, done) => {
-    const text = (buf as Buffer).toString('utf8');
-    req.rawBody = text;
-    if (text.trim() === '') return done(null, undefined);
+    req.rawBody = (buf as Buffer).toString('utf8');
     try {
-      done(null, JSON.parse(text));
+      done(null, parseJsonBody(req.rawBody));
     } catch (err) {
-      done(new TollgateError('invalid_json', 'The request body is not valid JSON.', { cause: err }), undefined);
+      done(err as TollgateError, undefined);
     }
   });
 

@@ -6,6 +6,7 @@ import { unwatchFile, watchFile } from 'node:fs';
 import { buildApp } from './app.js';
 import { loadConfigFile } from './config/load.js';
 import { createDeps } from './deps.js';
+import { countTokens } from './estimate/tokenizer.js';
 import { createLogger } from './log.js';
 
 function configPath(argv: string[]): string {
@@ -28,10 +29,11 @@ async function main(): Promise<void> {
   for (const w of config.warnings) log.warn(w);
 
   const deps = createDeps(config, { log });
-  const recovered = deps.budgets.recover();
+  const recovered = deps.budgets.recover((name) => deps.store.team(name));
   if (recovered.length > 0) {
     log.warn({ count: recovered.length }, 'settled reservations left open by a previous process at their worst case (flagged estimated)');
   }
+  countTokens('warm up', 'o200k_base'); // build the tokenizer now, not inside the first estimate
   const app = await buildApp(deps);
   await app.listen({ host: config.server.host, port: config.server.port });
   deps.outbox.start();
@@ -64,7 +66,11 @@ async function main(): Promise<void> {
       app.server.closeAllConnections();
     }, config.server.shutdownGraceMs);
     force.unref();
+    // server.close() ends only connections idle at the time of the call; a keep-alive
+    // connection whose stream finishes later would hold the exit until the grace timer.
+    const idle = setInterval(() => app.server.closeIdleConnections(), 100);
     await app.close();
+    clearInterval(idle);
     // Streams cut by the grace period settle as their sockets close: give them a moment, so the
     // ledger closes with nothing open (anything still open is settled at worst case next start).
     for (let waited = 0; deps.budgets.openReservations() > 0 && waited < 2000; waited += 20) {

@@ -255,8 +255,9 @@ describe('control: gates, failures, recording', () => {
     await until(() => fake.aborted.length === 1);
     expect(fake.aborted[0]?.body).toEqual({ model: 'a' });
 
+    const secondFails = expect(second).rejects.toThrow(); // attached before close() makes it reject
     await fake.close(); // the second request is still hanging
-    await expect(second).rejects.toThrow();
+    await secondFails;
     expect(fake.openConnections()).toBe(0);
   });
 

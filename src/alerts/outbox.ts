@@ -28,6 +28,8 @@ export class AlertOutbox implements Alerting {
   private stopped = false;
   private rerun = false;
   private inFlight: Promise<void> | undefined;
+  /** Deliveries being POSTed now: a delivery is never sent twice at once. */
+  private readonly sending = new Set<number>();
 
   constructor(private readonly ledger: Ledger, private readonly opts: OutboxOptions) {}
 
@@ -59,8 +61,13 @@ export class AlertOutbox implements Alerting {
     await this.inFlight;
   }
 
+  /** At most one pass runs at a time; a request for another while one runs is remembered. */
   private schedule(ms: number): void {
     if (this.stopped) return;
+    if (this.running) {
+      this.rerun = true;
+      return;
+    }
     if (this.timer) clearTimeout(this.timer);
     this.timer = setTimeout(() => {
       this.inFlight = this.pass();
@@ -72,7 +79,7 @@ export class AlertOutbox implements Alerting {
     this.running = true;
     try {
       for (;;) {
-        const due = this.ledger.dueDeliveries(this.opts.clock(), 50);
+        const due = this.ledger.dueDeliveries(this.opts.clock(), 50).filter((d) => !this.sending.has(d.id));
         if (due.length === 0) break;
         await Promise.all(due.map((d) => this.deliver(d)));
         if (this.stopped) return;
@@ -88,6 +95,15 @@ export class AlertOutbox implements Alerting {
   }
 
   private async deliver(d: { id: number; url: string; format: 'json' | 'slack'; attempts: number; payload: Record<string, unknown> }): Promise<void> {
+    this.sending.add(d.id);
+    try {
+      await this.attempt(d);
+    } finally {
+      this.sending.delete(d.id);
+    }
+  }
+
+  private async attempt(d: { id: number; url: string; format: 'json' | 'slack'; attempts: number; payload: Record<string, unknown> }): Promise<void> {
     const at = this.opts.clock();
     let outcome: { ok: boolean; httpStatus?: number; error?: string };
     try {
@@ -113,6 +129,5 @@ export class AlertOutbox implements Alerting {
     const backoff = Math.min(MAX_BACKOFF_MS, this.opts.backoffBaseMs() * 2 ** (attempts - 1));
     this.ledger.recordAttempt(d.id, at, outcome, { state: exhausted ? 'failed' : 'pending', nextAttemptAt: at + backoff });
     this.opts.log.warn({ delivery: d.id, attempts, error: outcome.error, gaveUp: exhausted }, 'alert delivery failed');
-    if (!exhausted) this.schedule(Math.min(backoff, this.opts.pollMs ?? 1000));
   }
 }

@@ -117,10 +117,18 @@ export class BudgetBook {
     if (team) this.checkThresholds(team, record.ts);
   }
 
-  /** Records that a dead process left open, settled at their worst case by the ledger. */
-  recover(): LedgerRecord[] {
+  /**
+   * Records that a dead process left open, settled at their worst case by the ledger; their
+   * spend counts and fires thresholds like any other.
+   */
+  recover(teamNamed: (name: string) => TeamConfig | undefined): LedgerRecord[] {
     const records = this.ledger.recoverOpenReservations();
-    for (const r of records) this.addSpend(r);
+    for (const r of records) {
+      this.addSpend(r);
+      this.observer?.recorded(r);
+      const team = teamNamed(r.team);
+      if (team) this.checkThresholds(team, r.ts);
+    }
     return records;
   }
 

@@ -17,6 +17,7 @@ import { worstCase } from '../estimate/worst-case.js';
 import type { LedgerRecord } from '../ledger/ledger.js';
 import { meteringRelay } from '../metering/relay.js';
 import { usageOf, type Outcome } from '../metering/outcome.js';
+import { ZERO_USAGE } from '../metering/usage.js';
 import { costNano } from '../pricing/cost.js';
 import { ratesFor } from '../pricing/rates.js';
 import { routeModel } from '../routing/route-model.js';
@@ -56,6 +57,8 @@ async function proxy(req: FastifyRequest, reply: FastifyReply, endpoint: Endpoin
     throw new TollgateError('model_not_priced', `Model '${route.model}' has no price; add it under 'prices:' in the config or set unpriced_models: allow.`);
   }
 
+  const { text: upstreamBody, stripUsage } = upstreamRequestBody(body, rawText, route.model, endpoint, route.provider.streamIncludeUsage);
+
   // 4 · worst case, 5 · reserve. The byte bound is free; a tokenizer count only when it does not fit.
   const reservationId = randomUUID();
   const estimate = (count: boolean) =>
@@ -86,7 +89,7 @@ async function proxy(req: FastifyRequest, reply: FastifyReply, endpoint: Endpoin
   const settle = (outcome: Outcome): void => {
     if (settled) return;
     settled = true;
-    const metered = usageOf(outcome, body, route.model, endpoint.free);
+    const metered = meteredOrBound(outcome, body, rawText, route.model, endpoint.free);
     const rates = quote ? ratesFor(quote.rates, metered.usage.inputTokens) : null;
     const record: LedgerRecord = {
       requestId: reservationId, ts: startedAt, team: team.name, keyId: reservation.keyId, provider: route.provider.name,
@@ -98,68 +101,73 @@ async function proxy(req: FastifyRequest, reply: FastifyReply, endpoint: Endpoin
     deps.budgets.settle(reservationId, record, deps.store.team(team.name) ?? team);
   };
 
-  // 6 · forward; a client that leaves aborts the upstream call at once (we stop paying).
-  const abort = new AbortController();
-  let clientLeft = false;
-  reply.raw.on('close', () => {
-    if (!reply.raw.writableFinished) {
-      clientLeft = true;
-      abort.abort();
-    }
-  });
-  const { text: upstreamBody, stripUsage } = upstreamRequestBody(body, rawText, route.model, endpoint, route.provider.streamIncludeUsage);
-  let upstream: UpstreamResponse;
   try {
-    upstream = await callUpstream(deps.pools, {
-      provider: route.provider, method: 'POST', path: upstreamPath, clientHeaders: req.headers, body: upstreamBody,
-      signal: abort.signal, timeoutMs: config.server.upstreamTimeoutMs,
+    // 6 · forward; a client that leaves aborts the upstream call at once (we stop paying).
+    const abort = new AbortController();
+    let clientLeft = false;
+    reply.raw.on('close', () => {
+      if (!reply.raw.writableFinished) {
+        clientLeft = true;
+        abort.abort();
+      }
     });
+    let upstream: UpstreamResponse;
+    try {
+      upstream = await callUpstream(deps.pools, {
+        provider: route.provider, method: 'POST', path: upstreamPath, clientHeaders: req.headers, body: upstreamBody,
+        signal: abort.signal, timeoutMs: config.server.upstreamTimeoutMs,
+      });
+    } catch (err) {
+      const e = clientLeft ? undefined : err instanceof TollgateError ? err : undefined;
+      if (clientLeft) settle({ kind: 'cut', status: 499, reported: undefined, text: '', reason: 'client_left' });
+      else if (e?.code === 'upstream_timeout') settle({ kind: 'cut', status: 504, reported: undefined, text: '', reason: 'timeout' });
+      else settle({ kind: 'unreachable', status: e?.status ?? 502 });
+      throw err;
+    }
+    upstreamRequestId = firstHeader(upstream.headers['x-request-id']) ?? firstHeader(upstream.headers['request-id']) ?? null;
+    reply.code(upstream.statusCode).headers(clientResponseHeaders(upstream.headers)).header('x-tollgate-request-id', reservationId);
+
+    // 7 · meter. Streams are relayed as they arrive; other bodies are read whole (they are small) to find usage.
+    const isStream = /text\/event-stream/i.test(String(upstream.headers['content-type'] ?? ''));
+    if (isStream && upstream.statusCode < 300) {
+      const meter = endpoint.meter(stripUsage);
+      const relay = meteringRelay(meter, () =>
+        settle({ kind: 'complete', status: upstream.statusCode, reported: meter.usage(), text: meter.relayedText() }),
+      );
+      pipeline(upstream.body, relay, (err) => {
+        if (!err) return;
+        const reason = clientLeft ? 'client_left' : (err as { code?: string }).code === 'UND_ERR_BODY_TIMEOUT' ? 'timeout' : 'upstream_cut';
+        settle({ kind: 'cut', status: upstream.statusCode, reported: meter.usage(), text: meter.relayedText(), reason });
+        if (!clientLeft) req.log.warn({ err: upstreamError(err, route.provider.name), provider: route.provider.name }, 'upstream stream ended early');
+      });
+      return reply.send(relay);
+    }
+
+    let bytes: Buffer;
+    try {
+      bytes = Buffer.from(await upstream.body.arrayBuffer());
+    } catch (err) {
+      settle({ kind: 'cut', status: upstream.statusCode, reported: undefined, text: '', reason: clientLeft ? 'client_left' : 'upstream_cut' });
+      throw clientLeft ? err : upstreamError(err, route.provider.name);
+    }
+    if (upstream.statusCode >= 400) {
+      settle({ kind: 'provider_error', status: upstream.statusCode });
+    } else {
+      const parsed = parseObject(bytes);
+      settle({
+        kind: 'complete',
+        status: upstream.statusCode,
+        reported: parsed ? endpoint.usage(parsed) : undefined,
+        // A body we cannot read is estimated from its own size in tokens: the safe side.
+        text: parsed ? endpoint.text(parsed) : bytes.toString('utf8', 0, Math.min(bytes.length, 1_000_000)),
+      });
+    }
+    return reply.send(bytes);
   } catch (err) {
-    const e = clientLeft ? undefined : err instanceof TollgateError ? err : undefined;
-    if (clientLeft) settle({ kind: 'cut', status: 499, reported: undefined, text: '', reason: 'client_left' });
-    else if (e?.code === 'upstream_timeout') settle({ kind: 'cut', status: 504, reported: undefined, text: '', reason: 'timeout' });
-    else settle({ kind: 'unreachable', status: e?.status ?? 502 });
+    // Whatever went wrong after the reservation was made, it is closed (a no-op if already settled).
+    settle({ kind: 'cut', status: 502, reported: undefined, text: '', reason: 'upstream_cut' });
     throw err;
   }
-  upstreamRequestId = firstHeader(upstream.headers['x-request-id']) ?? firstHeader(upstream.headers['request-id']) ?? null;
-  reply.code(upstream.statusCode).headers(clientResponseHeaders(upstream.headers)).header('x-tollgate-request-id', reservationId);
-
-  // 7 · meter. Streams are relayed as they arrive; other bodies are read whole (they are small) to find usage.
-  const isStream = /text\/event-stream/i.test(String(upstream.headers['content-type'] ?? ''));
-  if (isStream && upstream.statusCode < 300) {
-    const meter = endpoint.meter(stripUsage);
-    const relay = meteringRelay(meter, () =>
-      settle({ kind: 'complete', status: upstream.statusCode, reported: meter.usage(), text: meter.relayedText() }),
-    );
-    pipeline(upstream.body, relay, (err) => {
-      if (!err) return;
-      const reason = clientLeft ? 'client_left' : (err as { code?: string }).code === 'UND_ERR_BODY_TIMEOUT' ? 'timeout' : 'upstream_cut';
-      settle({ kind: 'cut', status: upstream.statusCode, reported: meter.usage(), text: meter.relayedText(), reason });
-      if (!clientLeft) req.log.warn({ err: upstreamError(err, route.provider.name), provider: route.provider.name }, 'upstream stream ended early');
-    });
-    return reply.send(relay);
-  }
-
-  let bytes: Buffer;
-  try {
-    bytes = Buffer.from(await upstream.body.arrayBuffer());
-  } catch (err) {
-    settle({ kind: 'cut', status: upstream.statusCode, reported: undefined, text: '', reason: clientLeft ? 'client_left' : 'upstream_cut' });
-    throw clientLeft ? err : upstreamError(err, route.provider.name);
-  }
-  if (upstream.statusCode >= 400) {
-    settle({ kind: 'provider_error', status: upstream.statusCode });
-  } else {
-    const parsed = parseObject(bytes);
-    settle({
-      kind: 'complete',
-      status: upstream.statusCode,
-      reported: parsed ? endpoint.usage(parsed) : undefined,
-      // A body we cannot read is estimated from its own size in tokens: the safe side.
-      text: parsed ? endpoint.text(parsed) : bytes.toString('utf8', 0, Math.min(bytes.length, 1_000_000)),
-    });
-  }
-  return reply.send(bytes);
 }
 
 /**
@@ -180,6 +188,15 @@ function upstreamRequestBody(
   const out: Record<string, unknown> = { ...body, model };
   if (inject) out.stream_options = { ...(typeof options === 'object' && options !== null ? options : {}), include_usage: true };
   return { text: JSON.stringify(out), stripUsage: inject };
+}
+
+/** Usage to record; if estimating itself fails, the prompt's byte bound stands in (never lose the row). */
+function meteredOrBound(outcome: Outcome, body: Record<string, unknown>, rawText: string, model: string, free: boolean) {
+  try {
+    return usageOf(outcome, body, model, free);
+  } catch {
+    return { usage: { ...ZERO_USAGE, inputTokens: Buffer.byteLength(rawText, 'utf8') }, estimated: true };
+  }
 }
 
 function firstHeader(v: string | string[] | undefined): string | undefined {
