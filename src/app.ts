@@ -6,6 +6,7 @@ import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstanc
 import { presentedKey } from './auth/keys.js';
 import type { Deps } from './deps.js';
 import { dialectOf, renderError, TollgateError } from './errors.js';
+import { registerDashboardRoute } from './routes/dashboard.js';
 import { registerHealthRoute } from './routes/health.js';
 import { parseJsonBody } from './routes/json-body.js';
 import { registerMetricsRoute } from './routes/metrics.js';
@@ -16,7 +17,7 @@ import { registerUsageRoutes } from './routes/usage.js';
 import './routes/request-context.js';
 
 /** Paths that need no key. */
-const PUBLIC_PATHS = new Set(['/healthz']);
+const PUBLIC_PATHS = new Set(['/healthz', '/dashboard']);
 
 export async function buildApp(deps: Deps): Promise<FastifyInstance> {
   const { config } = deps.store;
@@ -71,6 +72,7 @@ export async function buildApp(deps: Deps): Promise<FastifyInstance> {
   registerUsageRoutes(app, deps);
   registerProjectionRoute(app, deps);
   registerMetricsRoute(app, deps);
+  registerDashboardRoute(app);
   return app;
 }
 
