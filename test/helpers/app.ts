@@ -93,7 +93,7 @@ export async function startApp(fake: FakeProvider, opts: StartOptions = {}): Pro
     ...(opts.clock ? { clock: opts.clock } : {}),
     outboxPollMs: opts.outboxPollMs ?? 50,
   });
-  deps.budgets.recover();
+  deps.budgets.recover((name) => deps.store.team(name));
   const app = await buildApp(deps);
   await app.listen({ host: '127.0.0.1', port: 0 });
   deps.outbox.start();
