@@ -8,7 +8,7 @@
  *   9 alerts (fired by settlement and refusals, delivered in the background)
  */
 import { randomUUID } from 'node:crypto';
-import { pipeline } from 'node:stream';
+import { pipeline, type Readable } from 'node:stream';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { refusalMessage } from '../budget/budget-book.js';
 import type { Deps } from '../deps.js';
@@ -16,12 +16,13 @@ import { TollgateError } from '../errors.js';
 import { worstCase } from '../estimate/worst-case.js';
 import type { LedgerRecord } from '../ledger/ledger.js';
 import { meteringRelay } from '../metering/relay.js';
+import type { StreamMeter } from '../metering/stream-meters.js';
 import { usageOf, type Outcome } from '../metering/outcome.js';
 import { ZERO_USAGE } from '../metering/usage.js';
 import { costNano } from '../pricing/cost.js';
 import { ratesFor } from '../pricing/rates.js';
 import { routeModel } from '../routing/route-model.js';
-import { callUpstream, upstreamError, type UpstreamResponse } from '../upstream/forward.js';
+import { callUpstream, upstreamError, type UpstreamCall, type UpstreamResponse } from '../upstream/forward.js';
 import { clientResponseHeaders } from '../upstream/headers.js';
 import { ENDPOINTS, type Endpoint } from './endpoints.js';
 import { parsedBody, teamOf } from './request-context.js';
@@ -101,73 +102,93 @@ async function proxy(req: FastifyRequest, reply: FastifyReply, endpoint: Endpoin
     deps.budgets.settle(reservationId, record, deps.store.team(team.name) ?? team);
   };
 
-  try {
-    // 6 · forward; a client that leaves aborts the upstream call at once (we stop paying).
-    const abort = new AbortController();
-    let clientLeft = false;
-    reply.raw.on('close', () => {
-      if (!reply.raw.writableFinished) {
-        clientLeft = true;
-        abort.abort();
-      }
-    });
-    let upstream: UpstreamResponse;
-    try {
-      upstream = await callUpstream(deps.pools, {
-        provider: route.provider, method: 'POST', path: upstreamPath, clientHeaders: req.headers, body: upstreamBody,
-        signal: abort.signal, timeoutMs: config.server.upstreamTimeoutMs,
-      });
-    } catch (err) {
-      const e = clientLeft ? undefined : err instanceof TollgateError ? err : undefined;
-      if (clientLeft) settle({ kind: 'cut', status: 499, reported: undefined, text: '', reason: 'client_left' });
-      else if (e?.code === 'upstream_timeout') settle({ kind: 'cut', status: 504, reported: undefined, text: '', reason: 'timeout' });
-      else settle({ kind: 'unreachable', status: e?.status ?? 502 });
-      throw err;
+  // 6 · forward; a client that leaves aborts the upstream call at once (we stop paying).
+  const abort = new AbortController();
+  const flight: Flight = { settle, clientLeft: false, provider: route.provider.name, log: req.log };
+  reply.raw.on('close', () => {
+    if (!reply.raw.writableFinished) {
+      flight.clientLeft = true;
+      abort.abort();
     }
+  });
+  try {
+    const upstream = await forward(deps, flight, {
+      provider: route.provider, method: 'POST', path: upstreamPath, clientHeaders: req.headers, body: upstreamBody,
+      signal: abort.signal, timeoutMs: config.server.upstreamTimeoutMs,
+    });
     upstreamRequestId = firstHeader(upstream.headers['x-request-id']) ?? firstHeader(upstream.headers['request-id']) ?? null;
     reply.code(upstream.statusCode).headers(clientResponseHeaders(upstream.headers)).header('x-tollgate-request-id', reservationId);
 
-    // 7 · meter. Streams are relayed as they arrive; other bodies are read whole (they are small) to find usage.
+    // 7 · meter: streams are relayed as they arrive; other bodies are read whole (they are small) for their usage.
     const isStream = /text\/event-stream/i.test(String(upstream.headers['content-type'] ?? ''));
-    if (isStream && upstream.statusCode < 300) {
-      const meter = endpoint.meter(stripUsage);
-      const relay = meteringRelay(meter, () =>
-        settle({ kind: 'complete', status: upstream.statusCode, reported: meter.usage(), text: meter.relayedText() }),
-      );
-      pipeline(upstream.body, relay, (err) => {
-        if (!err) return;
-        const reason = clientLeft ? 'client_left' : (err as { code?: string }).code === 'UND_ERR_BODY_TIMEOUT' ? 'timeout' : 'upstream_cut';
-        settle({ kind: 'cut', status: upstream.statusCode, reported: meter.usage(), text: meter.relayedText(), reason });
-        if (!clientLeft) req.log.warn({ err: upstreamError(err, route.provider.name), provider: route.provider.name }, 'upstream stream ended early');
-      });
-      return reply.send(relay);
-    }
-
-    let bytes: Buffer;
-    try {
-      bytes = Buffer.from(await upstream.body.arrayBuffer());
-    } catch (err) {
-      settle({ kind: 'cut', status: upstream.statusCode, reported: undefined, text: '', reason: clientLeft ? 'client_left' : 'upstream_cut' });
-      throw clientLeft ? err : upstreamError(err, route.provider.name);
-    }
-    if (upstream.statusCode >= 400) {
-      settle({ kind: 'provider_error', status: upstream.statusCode });
-    } else {
-      const parsed = parseObject(bytes);
-      settle({
-        kind: 'complete',
-        status: upstream.statusCode,
-        reported: parsed ? endpoint.usage(parsed) : undefined,
-        // A body we cannot read is estimated from its own size in tokens: the safe side.
-        text: parsed ? endpoint.text(parsed) : bytes.toString('utf8', 0, Math.min(bytes.length, 1_000_000)),
-      });
-    }
-    return reply.send(bytes);
+    if (isStream && upstream.statusCode < 300) return reply.send(relayStream(upstream, endpoint.meter(stripUsage), flight));
+    return reply.send(await readWhole(upstream, endpoint, flight));
   } catch (err) {
     // Whatever went wrong after the reservation was made, it is closed (a no-op if already settled).
     settle({ kind: 'cut', status: 502, reported: undefined, text: '', reason: 'upstream_cut' });
     throw err;
   }
+}
+
+/** One forwarded request's way of ending: its settle function and whether the client left. */
+interface Flight {
+  settle(outcome: Outcome): void;
+  clientLeft: boolean;
+  provider: string;
+  log: FastifyRequest['log'];
+}
+
+/** The upstream call; when it fails, the request is settled for how it failed before the error goes on. */
+async function forward(deps: Deps, flight: Flight, call: UpstreamCall): Promise<UpstreamResponse> {
+  try {
+    return await callUpstream(deps.pools, call);
+  } catch (err) {
+    if (flight.clientLeft) flight.settle({ kind: 'cut', status: 499, reported: undefined, text: '', reason: 'client_left' });
+    else if (err instanceof TollgateError && err.code === 'upstream_timeout') {
+      // The provider may have started (and billed) the work: estimate the prompt.
+      flight.settle({ kind: 'cut', status: 504, reported: undefined, text: '', reason: 'timeout' });
+    } else flight.settle({ kind: 'unreachable', status: err instanceof TollgateError ? err.status : 502 });
+    throw err;
+  }
+}
+
+/** A stream relayed chunk by chunk; settled as it ends (before the client sees the end) or as it breaks. */
+function relayStream(upstream: UpstreamResponse, meter: StreamMeter, flight: Flight): Readable {
+  const relay = meteringRelay(meter, () =>
+    flight.settle({ kind: 'complete', status: upstream.statusCode, reported: meter.usage(), text: meter.relayedText() }),
+  );
+  pipeline(upstream.body, relay, (err) => {
+    if (!err) return;
+    const timedOut = (err as { code?: string }).code === 'UND_ERR_BODY_TIMEOUT';
+    const reason = flight.clientLeft ? 'client_left' : timedOut ? 'timeout' : 'upstream_cut';
+    flight.settle({ kind: 'cut', status: upstream.statusCode, reported: meter.usage(), text: meter.relayedText(), reason });
+    if (!flight.clientLeft) flight.log.warn({ err: upstreamError(err, flight.provider), provider: flight.provider }, 'upstream stream ended early');
+  });
+  return relay;
+}
+
+/** A whole (non-stream) body: usage read from it, settled before the client gets a byte. */
+async function readWhole(upstream: UpstreamResponse, endpoint: Endpoint, flight: Flight): Promise<Buffer> {
+  let bytes: Buffer;
+  try {
+    bytes = Buffer.from(await upstream.body.arrayBuffer());
+  } catch (err) {
+    flight.settle({ kind: 'cut', status: upstream.statusCode, reported: undefined, text: '', reason: flight.clientLeft ? 'client_left' : 'upstream_cut' });
+    throw flight.clientLeft ? err : upstreamError(err, flight.provider);
+  }
+  if (upstream.statusCode >= 400) {
+    flight.settle({ kind: 'provider_error', status: upstream.statusCode });
+    return bytes;
+  }
+  const parsed = parseObject(bytes);
+  flight.settle({
+    kind: 'complete',
+    status: upstream.statusCode,
+    reported: parsed ? endpoint.usage(parsed) : undefined,
+    // A body we cannot read is estimated from its own size in tokens: the safe side.
+    text: parsed ? endpoint.text(parsed) : bytes.toString('utf8', 0, Math.min(bytes.length, 1_000_000)),
+  });
+  return bytes;
 }
 
 /**
