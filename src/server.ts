@@ -35,9 +35,6 @@ async function main(): Promise<void> {
   }
   countTokens('warm up', 'o200k_base'); // build the tokenizer now, not inside the first estimate
   const app = await buildApp(deps);
-  await app.listen({ host: config.server.host, port: config.server.port });
-  deps.outbox.start();
-  log.info({ config: loaded.config.file, db: config.database.path }, 'tollgate ready');
 
   const reload = (why: string): void => {
     const next = loadConfigFile(file);
@@ -84,10 +81,16 @@ async function main(): Promise<void> {
     process.exit(0);
   };
   process.on('SIGTERM', () => void shutdown('SIGTERM'));
+  process.on('SIGINT', () => void shutdown('SIGINT'));
   // A bug in one request must not take every other team's traffic down with it: log and go on.
   process.on('unhandledRejection', (err) => log.error({ err }, 'unhandled rejection'));
   process.on('uncaughtException', (err) => log.error({ err }, 'uncaught exception'));
-  process.on('SIGINT', () => void shutdown('SIGINT'));
+
+  // Signals are handled before the port opens: a SIGHUP sent as soon as the server answers must
+  // reload, not kill it (SIGHUP's default action).
+  await app.listen({ host: config.server.host, port: config.server.port });
+  deps.outbox.start();
+  log.info({ config: loaded.config.file, db: config.database.path }, 'tollgate ready');
 }
 
 main().catch((err: unknown) => {

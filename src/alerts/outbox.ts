@@ -34,7 +34,7 @@ export class AlertOutbox implements Alerting {
   constructor(private readonly ledger: Ledger, private readonly opts: OutboxOptions) {}
 
   record(event: AlertEvent): void {
-    if (this.ledger.recordAlert(event, this.opts.webhooks())) {
+    if (this.ledger.recordAlert(event, this.opts.webhooks(), this.opts.clock())) {
       this.opts.log.info({ event: event.event, team: event.team, window: event.window, threshold: event.threshold }, 'budget alert recorded');
       this.wake();
     }

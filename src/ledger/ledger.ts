@@ -133,7 +133,7 @@ export interface Ledger {
   usage(q: UsageQuery): UsageReport;
   requests(q: RequestsQuery): StoredRecord[];
   /** Records the event once; returns false when this team/window/start/threshold already fired. */
-  recordAlert(event: AlertEvent, webhooks: readonly { url: string; format: 'json' | 'slack' }[]): boolean;
+  recordAlert(event: AlertEvent, webhooks: readonly { url: string; format: 'json' | 'slack' }[], now: number): boolean;
   firedThresholds(team: string, window: string, windowStart: number): number[];
   dueDeliveries(now: number, limit: number): Delivery[];
   recordAttempt(deliveryId: number, at: number, outcome: { ok: boolean; httpStatus?: number; error?: string }, next: { state: 'pending' | 'delivered' | 'failed'; nextAttemptAt: number }): void;

@@ -165,9 +165,8 @@ export class SqliteLedger implements Ledger {
     return rows.map(fromRow);
   }
 
-  recordAlert(event: AlertEvent, webhooks: readonly { url: string; format: 'json' | 'slack' }[]): boolean {
+  recordAlert(event: AlertEvent, webhooks: readonly { url: string; format: 'json' | 'slack' }[], now: number): boolean {
     return this.db.transaction(() => {
-      const now = Date.now();
       const res = this.stmts.insertAlert.run(event.event, event.team, event.window, event.windowStart, event.threshold,
         JSON.stringify(event.payload), now);
       if (res.changes === 0) return false;
