@@ -75,7 +75,7 @@ async function main(): Promise<void> {
     }
     await deps.outbox.stop();
     await deps.pools.close();
-    deps.ledger.close();
+    await deps.ledger.close();
     log.info('stopped');
     log.flush();
     process.exit(0);

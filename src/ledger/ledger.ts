@@ -138,5 +138,5 @@ export interface Ledger {
   dueDeliveries(now: number, limit: number): Delivery[];
   recordAttempt(deliveryId: number, at: number, outcome: { ok: boolean; httpStatus?: number; error?: string }, next: { state: 'pending' | 'delivered' | 'failed'; nextAttemptAt: number }): void;
   deliveries(team: string | undefined, limit: number): DeliveryView[];
-  close(): void;
+  close(): Promise<void>;
 }

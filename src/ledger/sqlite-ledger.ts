@@ -10,6 +10,7 @@ import type {
   AlertEvent, Counters, Delivery, DeliveryView, GroupKey, Ledger, LedgerRecord, Refusal, RequestsQuery,
   Reservation, StoredRecord, UsageQuery, UsageReport,
 } from './ledger.js';
+import { Checkpointer } from './checkpointer.js';
 import { migrate } from './migrate.js';
 
 const GROUP_SQL: Record<GroupKey, string> = {
@@ -46,13 +47,19 @@ interface ReservationRow {
 export class SqliteLedger implements Ledger {
   private readonly db: Database.Database;
   private readonly stmts;
+  private readonly checkpointer: Checkpointer | undefined;
 
-  constructor(path: string) {
+  constructor(path: string, opts: { checkpointIntervalMs?: number } = {}) {
     if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
     this.db = new Database(path);
     this.db.pragma('journal_mode = WAL');
     this.db.pragma('synchronous = NORMAL');
     this.db.pragma('busy_timeout = 5000');
+    if (path !== ':memory:') {
+      // Checkpoints run in a worker (see checkpointer.ts), never inside a request's commit.
+      this.db.pragma('wal_autocheckpoint = 0');
+      this.checkpointer = new Checkpointer(path, opts.checkpointIntervalMs ?? 1000);
+    }
     this.db.pragma('foreign_keys = ON');
     migrate(this.db);
     const db = this.db;
@@ -205,7 +212,9 @@ export class SqliteLedger implements Ledger {
     return rows.map((r) => ({ ...r, delivered_at: r.delivered_at === null ? null : new Date(r.delivered_at).toISOString() }));
   }
 
-  close(): void {
+  /** Stop the checkpointer, then close: the last connection's close checkpoints what is left. */
+  async close(): Promise<void> {
+    await this.checkpointer?.stop();
     if (this.db.open) this.db.close();
   }
 }

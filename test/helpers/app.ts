@@ -109,7 +109,7 @@ export async function startApp(fake: FakeProvider, opts: StartOptions = {}): Pro
       await app.close();
       await deps.outbox.stop();
       await deps.pools.close();
-      deps.ledger.close();
+      await deps.ledger.close();
       if (dir) rmSync(dir, { recursive: true, force: true });
     },
   };
