@@ -26,19 +26,28 @@ export async function buildApp(deps: Deps): Promise<FastifyInstance> {
     bodyLimit: config.server.bodyLimitBytes,
     // Streams may run for minutes; the upstream timeout bounds them, not a socket timer here.
     requestTimeout: 0,
-    return503OnClosing: true,
+    // While closing, our own hook answers 503 in the right envelope (Fastify's would not be).
+    return503OnClosing: false,
     genReqId: () => crypto.randomUUID(),
   });
 
   app.decorateRequest('principal', null);
   app.decorateRequest('rawBody', '');
 
+  let closing = false;
+  app.addHook('preClose', async () => {
+    closing = true;
+  });
+
   // 1 · authenticate before the body is read (order of checks: key → size → shape).
   app.addHook('onRequest', async (req) => {
+    if (closing) {
+      throw new TollgateError('shutting_down', 'Tollgate is shutting down; retry the request.', { headers: { connection: 'close' } });
+    }
     const path = req.url.split('?')[0] ?? '';
     if (PUBLIC_PATHS.has(path)) return;
     req.principal = deps.store.keys.lookup(presentedKey(req.headers)) ?? null;
-    if (!req.principal) throw new TollgateError('invalid_api_key', 'Invalid or missing API key.');
+    if (!req.principal) throw new TollgateError('invalid_api_key', unauthenticatedMessage(path, deps.store.config.adminKeys.length > 0));
   });
 
   // Every body is read as JSON whatever its content type (curl -d sends form-encoded), with the
@@ -74,6 +83,14 @@ export async function buildApp(deps: Deps): Promise<FastifyInstance> {
   registerMetricsRoute(app, deps);
   registerDashboardRoute(app);
   return app;
+}
+
+/** With no admin key configured, say what to set instead of only refusing (SPEC §1). */
+function unauthenticatedMessage(path: string, adminConfigured: boolean): string {
+  const adminRead = /^\/(usage|metrics|alerts)/.test(path);
+  return adminRead && !adminConfigured
+    ? 'Invalid or missing API key. No admin key is configured: set TOLLGATE_ADMIN_KEY (admin_keys) to read every team, or use a team key.'
+    : 'Invalid or missing API key.';
 }
 
 /** Fastify's own errors mapped into the catalogue; anything unknown is internal and says nothing more. */

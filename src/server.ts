@@ -19,13 +19,16 @@ function configPath(argv: string[]): string {
 
 async function main(): Promise<void> {
   const file = configPath(process.argv.slice(2));
+  const log = createLogger({ level: process.env.TOLLGATE_LOG_LEVEL ?? 'info' });
   const loaded = loadConfigFile(file);
   if (!loaded.ok) {
+    // Said twice: plainly for a person at a terminal, and as a log line for whatever collects stdout.
     process.stderr.write(`tollgate: invalid config ${loaded.file}:\n${loaded.problems.map((p) => `  ${p}`).join('\n')}\n`);
-    process.exit(1);
+    log.fatal({ file: loaded.file, problems: loaded.problems }, `invalid config ${loaded.file}`);
+    log.flush(() => process.exit(1));
+    return;
   }
   const config = loaded.config;
-  const log = createLogger({ level: process.env.TOLLGATE_LOG_LEVEL ?? 'info' });
   for (const w of config.warnings) log.warn(w);
 
   const deps = createDeps(config, { log });
@@ -77,8 +80,7 @@ async function main(): Promise<void> {
     await deps.pools.close();
     await deps.ledger.close();
     log.info('stopped');
-    log.flush();
-    process.exit(0);
+    log.flush(() => process.exit(0));
   };
   process.on('SIGTERM', () => void shutdown('SIGTERM'));
   process.on('SIGINT', () => void shutdown('SIGINT'));

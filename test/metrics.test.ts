@@ -25,19 +25,22 @@ it('needs an admin key', async () => {
 });
 
 it('counts requests, tokens, cost and budget remaining per team and model', async () => {
-  const res = await fetch(`${tg.url}/v1/chat/completions`, {
-    method: 'POST',
-    headers: { authorization: `Bearer ${TEAM_KEY}`, 'content-type': 'application/json' },
-    body: JSON.stringify({ model: 'gpt-4o', messages: [{ role: 'user', content: 'hi' }], max_tokens: 400 }),
-  });
-  expect(res.status).toBe(200);
+  for (let i = 0; i < 4; i++) {
+    const res = await fetch(`${tg.url}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${TEAM_KEY}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ model: 'gpt-4o', messages: [{ role: 'user', content: 'hi' }], max_tokens: 400 }),
+    });
+    expect(res.status).toBe(200);
+  }
   const text = await (await fetch(`${tg.url}/metrics`, { headers: { authorization: `Bearer ${ADMIN_KEY}` } })).text();
-  expect(text).toContain('tollgate_requests_total{team="search",model="gpt-4o",provider="openai",status="200"} 1');
-  expect(text).toContain(`tollgate_tokens_total{team="search",model="gpt-4o",kind="input"} ${OPENAI_USAGE.prompt_tokens}`);
-  expect(text).toContain(`tollgate_tokens_total{team="search",model="gpt-4o",kind="output"} ${OPENAI_USAGE.completion_tokens}`);
-  // 1000 uncached × $2.50 + 200 cached × $1.25 + 300 × $10 per 1M = $0.00575
-  expect(text).toContain('tollgate_cost_usd_total{team="search",model="gpt-4o"} 0.00575');
-  expect(text).toContain('tollgate_budget_remaining_usd{team="search",window="month"} 9.99425');
-  expect(text).toMatch(/tollgate_upstream_latency_seconds_count\{provider="openai"\} 1/);
+  expect(text).toContain('tollgate_requests_total{team="search",model="gpt-4o",provider="openai",status="200"} 4');
+  expect(text).toContain(`tollgate_tokens_total{team="search",model="gpt-4o",kind="input"} ${4 * OPENAI_USAGE.prompt_tokens}`);
+  expect(text).toContain(`tollgate_tokens_total{team="search",model="gpt-4o",kind="output"} ${4 * OPENAI_USAGE.completion_tokens}`);
+  // 4 × (1000 uncached × $2.50 + 200 cached × $1.25 + 300 × $10 per 1M) = 4 × $0.00575, summed as
+  // integers: a float sum would print 0.022999999999999996.
+  expect(text).toContain('tollgate_cost_usd_total{team="search",model="gpt-4o"} 0.023\n');
+  expect(text).toContain('tollgate_budget_remaining_usd{team="search",window="month"} 9.977');
+  expect(text).toMatch(/tollgate_upstream_latency_seconds_count\{provider="openai"\} 4/);
   for (const s of SECRETS) expect(text).not.toContain(s);
 });

@@ -164,7 +164,11 @@ describe('OpenAI SDK through Tollgate', () => {
     const ids = list.data.map((m) => m.id);
     expect(ids).toContain('gpt-4o');
     expect(ids).toContain('claude-sonnet-4-0');
-    expect(ids.some((id) => id.includes('*'))).toBe(false);
+    expect(ids).toContain('deepseek-chat');
+    expect(ids).toContain('my-finetune');
+    // Never a glob, a price-data prefix (gpt-4o-mini-2024-07-18.ft-) or a non-API id (gpt-4o:extended).
+    expect(ids.filter((id) => /[*?:]|[-.]$/.test(id))).toEqual([]);
+    expect(list.data.find((m) => m.id === 'claude-sonnet-4-0')?.owned_by).toBe('anthropic');
     expect(fake.requests).toHaveLength(0);
   });
 });

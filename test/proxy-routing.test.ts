@@ -70,6 +70,19 @@ describe('routing', () => {
   });
 });
 
+describe('/v1/models', () => {
+  it('lists a team only its allow-list, leaves out providers without a key, and shows an admin everything', async () => {
+    await start({ configure: (raw) => { raw.providers[2].api_key = '${DEEPSEEK_TEST_KEY_UNSET}'; } });
+    const list = async (key: string): Promise<string[]> =>
+      ((await (await fetch(`${tg.url}/v1/models`, { headers: { authorization: `Bearer ${key}` } })).json()) as any).data.map((m: any) => m.id);
+    expect(await list(OTHER_TEAM_KEY)).toEqual(['gpt-4o-mini']);
+    const all = await list(ADMIN_KEY);
+    expect(all).toContain('gpt-4o');
+    expect(all).toContain('claude-haiku-4-5');
+    expect(all.some((id) => id.startsWith('deepseek'))).toBe(false);
+  });
+});
+
 describe('pricing', () => {
   it('DeepSeek usage (prompt_cache_hit_tokens) priced at $0.27 / $0.07 cached / $1.10', async () => {
     await start();

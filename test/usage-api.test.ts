@@ -94,6 +94,19 @@ describe('/usage', () => {
     expect(none.totals.requests).toBe(0);
   });
 
+  it('reads times with an offset (an unencoded + arrives as a space) and times without one as UTC', async () => {
+    const withOffset = await get('/usage?from=2026-11-10T11:15:00+01:00&to=2026-11-11T00:00:00+00:00');
+    expect(withOffset.from).toBe('2026-11-10T10:15:00.000Z');
+    expect(withOffset.totals.requests).toBe(2);
+    const noOffset = await get('/usage?from=2026-11-10T10:15:00&to=2026-11-11T00:00:00');
+    expect(noOffset.from).toBe('2026-11-10T10:15:00.000Z');
+    expect(noOffset.totals.requests).toBe(2);
+    // Only `to`: the month it ends in.
+    const onlyTo = await get('/usage?to=2026-11-10T10:00:00Z');
+    expect(onlyTo.from).toBe('2026-11-01T00:00:00.000Z');
+    expect(onlyTo.totals.requests).toBe(1);
+  });
+
   it('answers CSV, one row per group', async () => {
     const csv: string = await get('/usage?group_by=team&format=csv');
     const [header, ...rows] = csv.trim().split('\n');

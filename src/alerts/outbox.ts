@@ -35,7 +35,7 @@ export class AlertOutbox implements Alerting {
 
   record(event: AlertEvent): void {
     if (this.ledger.recordAlert(event, this.opts.webhooks(), this.opts.clock())) {
-      this.opts.log.info({ event: event.event, team: event.team, window: event.window, threshold: event.threshold }, 'budget alert recorded');
+      this.opts.log.info({ event: event.event, team: event.team, budget: event.budget, threshold: event.threshold }, 'budget alert recorded');
       this.wake();
     }
   }

@@ -13,6 +13,7 @@ export type Clock = () => number;
 
 export interface BudgetRefusal {
   team: string;
+  budget: BudgetConfig;
   window: WindowKind;
   limitNano: number;
   spentNano: number;
@@ -75,12 +76,11 @@ export class BudgetBook {
     const now = this.clock();
     const refusal = enforce ? this.firstExceeded(team, reservation.worstCaseNano) : undefined;
     if (refusal) {
-      const budget = team.budgets.find((b) => b.window === refusal.window);
       this.ledger.recordRefusal({
           ts: now, team: team.name, keyId: reservation.keyId, provider: reservation.provider, model: reservation.model,
         window: refusal.window, worstCaseNano: reservation.worstCaseNano,
       });
-      if (budget) this.alerting.record(exhaustedEvent(refusal, budget, now));
+      this.alerting.record(exhaustedEvent(refusal, now));
       this.observer?.refused(team.name, refusal.window);
       return { ok: false, refusal };
     }
@@ -100,7 +100,7 @@ export class BudgetBook {
       const limit = usdToNano(budget.limitUsd);
       if (spent + reserved + worstCaseNano > limit) {
         return {
-          team: team.name, window: budget.window, limitNano: limit, spentNano: spent, reservedNano: reserved,
+          team: team.name, budget, window: budget.window, limitNano: limit, spentNano: spent, reservedNano: reserved,
           worstCaseNano, windowStart: w.start, resetsAt: w.resetsAt,
         };
       }
@@ -153,7 +153,7 @@ export class BudgetBook {
         window_start: new Date(w.start).toISOString(),
         resets_at: isoOrNull(w.resetsAt),
         hard_cap: b.hardCap,
-        alerts_fired: [...this.firedFor(team.name, b.window, w.start)].sort((a, b2) => a - b2),
+        alerts_fired: [...this.firedFor(team.name, b.id, w.start)].sort((a, b2) => a - b2),
       };
     });
   }
@@ -184,11 +184,11 @@ export class BudgetBook {
     }
   }
 
-  private firedFor(team: string, kind: WindowKind, start: number): Set<number> {
-    const key = `${team}\u0000${kind}\u0000${start}`;
+  private firedFor(team: string, budgetId: string, start: number): Set<number> {
+    const key = `${team}\u0000${budgetId}\u0000${start}`;
     let set = this.fired.get(key);
     if (!set) {
-      set = new Set(this.ledger.firedThresholds(team, kind, start));
+      set = new Set(this.ledger.firedThresholds(team, budgetId, start));
       this.fired.set(key, set);
     }
     return set;
@@ -200,13 +200,13 @@ export class BudgetBook {
       const w = windowAt(budget.window, ts);
       const spent = this.spentIn(team.name, budget.window, w.start, w.resetsAt);
       const limit = usdToNano(budget.limitUsd);
-      const fired = this.firedFor(team.name, budget.window, w.start);
+      const fired = this.firedFor(team.name, budget.id, w.start);
       for (const threshold of budget.alertAt) {
         // A threshold is crossed when settled spend first reaches threshold × limit (SPEC §8).
-        if (fired.has(threshold) || spent < Math.ceil(threshold * limit)) continue;
+        if (fired.has(threshold) || spent < Math.round(threshold * limit)) continue;
         fired.add(threshold);
         this.alerting.record({
-          event: 'budget.threshold', team: team.name, window: budget.window, windowStart: w.start, threshold,
+          event: 'budget.threshold', team: team.name, budget: budget.id, windowStart: w.start, threshold,
           payload: {
             event: 'budget.threshold', team: team.name, window: budget.window, threshold, limit_usd: budget.limitUsd,
             spent_usd: nanoToUsd(spent), window_start: new Date(w.start).toISOString(), at: new Date(this.clock()).toISOString(),
@@ -217,11 +217,11 @@ export class BudgetBook {
   }
 }
 
-function exhaustedEvent(r: BudgetRefusal, budget: BudgetConfig, now: number): AlertEvent {
+function exhaustedEvent(r: BudgetRefusal, now: number): AlertEvent {
   return {
-    event: 'budget.exhausted', team: r.team, window: r.window, windowStart: r.windowStart, threshold: 1,
+    event: 'budget.exhausted', team: r.team, budget: r.budget.id, windowStart: r.windowStart, threshold: 1,
     payload: {
-      event: 'budget.exhausted', team: r.team, window: r.window, threshold: 1, limit_usd: budget.limitUsd,
+      event: 'budget.exhausted', team: r.team, window: r.window, threshold: 1, limit_usd: r.budget.limitUsd,
       spent_usd: nanoToUsd(r.spentNano), window_start: new Date(r.windowStart).toISOString(), at: new Date(now).toISOString(),
       request_worst_case_usd: nanoToUsd(r.worstCaseNano),
     },

@@ -60,7 +60,7 @@ export function parseConfig(raw: unknown, file: string, env: Record<string, stri
 
   const providers = r.array(root.providers, 'providers').map((p, i) => readProvider(r, p, `providers[${i}]`, unsetHint, warnings));
   const validProviders = providers.filter((p): p is ProviderConfig => p !== undefined);
-  duplicates(r, validProviders.map((p) => p.name), 'providers', 'name');
+  duplicates(r, providers.map((p) => p?.name), 'providers', 'name');
   if (validProviders.length === 0) r.problem('providers', 'at least one provider is required');
 
   const prices: Record<string, PriceConfig> = {};
@@ -72,7 +72,7 @@ export function parseConfig(raw: unknown, file: string, env: Record<string, stri
 
   const teams = r.array(root.teams, 'teams').map((t, i) => readTeam(r, t, `teams[${i}]`, unsetHint, warnings));
   const validTeams = teams.filter((t): t is TeamConfig => t !== undefined);
-  duplicates(r, validTeams.map((t) => t.name), 'teams', 'name');
+  duplicates(r, teams.map((t) => t?.name), 'teams', 'name');
 
   const alerts = r.object(root.alerts, 'alerts') ?? {};
   r.unknownKeys(alerts, 'alerts', ['webhooks', 'max_attempts', 'backoff_base_ms']);
@@ -122,7 +122,7 @@ export function parseConfig(raw: unknown, file: string, env: Record<string, stri
       backoffBaseMs: r.number(alerts.backoff_base_ms, 'alerts.backoff_base_ms', { fallback: 1000, min: 1, integer: true }) ?? 1000,
     },
     flatRateOptions,
-    warnings,
+    warnings: [...r.warnings, ...warnings],
   };
   if (r.problems.length > 0) return { ok: false, file, problems: r.problems };
   return { ok: true, config: deepFreeze(config) };
@@ -223,10 +223,17 @@ function readTeam(
       if (n !== undefined && n <= 0) r.problem(`${bp}.alert_at[${j}]`, 'must be a positive fraction such as 0.8');
       return n === undefined ? [] : [n];
     });
-    const hardCap = r.boolean(bo.hard_cap, `${bp}.hard_cap`, false);
-    return limitUsd === undefined ? [] : [{ window, limitUsd, alertAt: [...new Set(alertAt)].sort((a, b) => a - b), hardCap }];
+    // A limit is a cap unless the budget says it only alerts: the safe reading of `limit_usd`.
+    const hardCap = r.boolean(bo.hard_cap, `${bp}.hard_cap`, true);
+    return limitUsd === undefined ? [] : [{ id: window, window, limitUsd, alertAt: [...new Set(alertAt)].sort((a, b) => a - b), hardCap }];
   });
-  duplicates(r, budgets.map((b) => b.window), `${path}.budgets`, 'window');
+  // Several budgets may share a window (a soft one that alerts, a hard one that caps): number the later ones.
+  const perWindow = new Map<string, number>();
+  for (const b of budgets) {
+    const n = (perWindow.get(b.window) ?? 0) + 1;
+    perWindow.set(b.window, n);
+    if (n > 1) b.id = `${b.window}#${n}`;
+  }
   if (name === undefined) return undefined;
   return { name, keys, models, budgets };
 }
@@ -258,9 +265,11 @@ function keyList(
   return keys;
 }
 
-function duplicates(r: ConfigReader, names: string[], path: string, field: string): void {
+/** `names` keeps each entry's original index (undefined for entries that failed), so paths stay true. */
+function duplicates(r: ConfigReader, names: (string | undefined)[], path: string, field: string): void {
   const seen = new Set<string>();
   names.forEach((n, i) => {
+    if (n === undefined) return;
     if (seen.has(n)) r.problem(`${path}[${i}].${field}`, `duplicate ${field} '${n}'`);
     seen.add(n);
   });

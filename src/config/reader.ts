@@ -4,6 +4,8 @@
  */
 export class ConfigReader {
   readonly problems: string[] = [];
+  /** Not fatal: an unknown key is most likely a newer or foreign option, so it is named and skipped. */
+  readonly warnings: string[] = [];
 
   problem(path: string, message: string): void {
     this.problems.push(`${path}: ${message}`);
@@ -99,7 +101,7 @@ export class ConfigReader {
 
   unknownKeys(obj: Record<string, unknown>, path: string, known: readonly string[]): void {
     for (const k of Object.keys(obj)) {
-      if (!known.includes(k)) this.problem(path ? `${path}.${k}` : k, `unknown key (expected one of ${known.join(', ')})`);
+      if (!known.includes(k)) this.warnings.push(`${path ? `${path}.${k}` : k}: unknown key, ignored (expected one of ${known.join(', ')})`);
     }
   }
 }

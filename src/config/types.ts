@@ -28,6 +28,8 @@ export interface PriceConfig {
 }
 
 export interface BudgetConfig {
+  /** Stable within the team: the window's name, or `month#2` for a second budget on one window. */
+  id: string;
   window: WindowKind;
   limitUsd: number;
   alertAt: number[];

@@ -18,7 +18,11 @@ export function promptByteBound(rawBodyBytes: number): number {
   return rawBodyBytes;
 }
 
-export function countPromptTokens(body: Obj, model: string): number {
+/**
+ * `forWorstCase` applies the other-vendor safety factor (SPEC §8: worst cases only); a ledger
+ * estimate is our best count, never inflated.
+ */
+export function countPromptTokens(body: Obj, model: string, forWorstCase = false): number {
   const enc = encodingFor(model);
   const text = (v: unknown): number => countContent(v, enc);
   let tokens = 0;
@@ -38,7 +42,7 @@ export function countPromptTokens(body: Obj, model: string): number {
   if (body.tools !== undefined) tokens += text(JSON.stringify(body.tools));
   if (body.functions !== undefined) tokens += text(JSON.stringify(body.functions));
   if (body.response_format !== undefined) tokens += text(JSON.stringify(body.response_format));
-  return Math.ceil(tokens * safetyFactor(model));
+  return forWorstCase ? Math.ceil(tokens * safetyFactor(model)) : tokens;
 }
 
 export function countOutputTokens(text: string, model: string): number {

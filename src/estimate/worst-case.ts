@@ -45,7 +45,7 @@ export function worstCase(
 ): WorstCase {
   const outputTokens = outputLimit(body, endpoint, quote, defaultMaxOutput);
   // UTF-8 bytes are never fewer than tokens: a free bound. Counting is only worth it when the bound does not fit.
-  const inputTokens = count ? countPromptTokens(body, model) : Buffer.byteLength(rawText, 'utf8');
+  const inputTokens = count ? countPromptTokens(body, model, true) : Buffer.byteLength(rawText, 'utf8');
   if (!quote) return { inputTokens, outputTokens, costNano: 0, counted: count };
   // Anthropic cache writes cost more than plain input, up to 2× for a 1-hour TTL.
   const mayWriteCache = rawText.includes('"cache_control"');

@@ -94,7 +94,8 @@ export interface StoredRecord extends LedgerRecord {
 export interface AlertEvent {
   event: 'budget.threshold' | 'budget.exhausted';
   team: string;
-  window: string;
+  /** The budget's id within its team (its window, or `month#2`): part of the once-only key. */
+  budget: string;
   windowStart: number;
   threshold: number;
   payload: Record<string, unknown>;
@@ -134,7 +135,7 @@ export interface Ledger {
   requests(q: RequestsQuery): StoredRecord[];
   /** Records the event once; returns false when this team/window/start/threshold already fired. */
   recordAlert(event: AlertEvent, webhooks: readonly { url: string; format: 'json' | 'slack' }[], now: number): boolean;
-  firedThresholds(team: string, window: string, windowStart: number): number[];
+  firedThresholds(team: string, budget: string, windowStart: number): number[];
   dueDeliveries(now: number, limit: number): Delivery[];
   recordAttempt(deliveryId: number, at: number, outcome: { ok: boolean; httpStatus?: number; error?: string }, next: { state: 'pending' | 'delivered' | 'failed'; nextAttemptAt: number }): void;
   deliveries(team: string | undefined, limit: number): DeliveryView[];

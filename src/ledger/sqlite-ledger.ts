@@ -174,7 +174,8 @@ export class SqliteLedger implements Ledger {
 
   recordAlert(event: AlertEvent, webhooks: readonly { url: string; format: 'json' | 'slack' }[], now: number): boolean {
     return this.db.transaction(() => {
-      const res = this.stmts.insertAlert.run(event.event, event.team, event.window, event.windowStart, event.threshold,
+      // The `window` column holds the budget's id: unique per team, and the window's name in the common case.
+      const res = this.stmts.insertAlert.run(event.event, event.team, event.budget, event.windowStart, event.threshold,
         JSON.stringify(event.payload), now);
       if (res.changes === 0) return false;
       for (const w of webhooks) this.stmts.insertDelivery.run(res.lastInsertRowid, w.url, w.format, now);
@@ -182,8 +183,8 @@ export class SqliteLedger implements Ledger {
     })();
   }
 
-  firedThresholds(team: string, window: string, windowStart: number): number[] {
-    return (this.stmts.fired.all(team, window, windowStart) as { threshold: number }[]).map((r) => r.threshold);
+  firedThresholds(team: string, budget: string, windowStart: number): number[] {
+    return (this.stmts.fired.all(team, budget, windowStart) as { threshold: number }[]).map((r) => r.threshold);
   }
 
   dueDeliveries(now: number, limit: number): Delivery[] {

@@ -4,12 +4,14 @@
  */
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { LedgerRecord } from '../ledger/ledger.js';
+import { nanoToUsd } from '../pricing/money.js';
 
 export class Metrics {
   readonly registry = new Registry();
   private readonly requests: Counter<'team' | 'model' | 'provider' | 'status'>;
   private readonly tokens: Counter<'team' | 'model' | 'kind'>;
-  private readonly cost: Counter<'team' | 'model'>;
+  /** Cost is kept as exact integer nano-dollars and published as one float per scrape. */
+  private readonly costNano = new Map<string, { team: string; model: string; nano: number }>();
   private readonly refused: Counter<'team' | 'window'>;
   private readonly latency: Histogram<'provider'>;
 
@@ -17,7 +19,17 @@ export class Metrics {
     const registers = [this.registry];
     this.requests = new Counter({ name: 'tollgate_requests_total', help: 'Forwarded requests (ledger rows)', labelNames: ['team', 'model', 'provider', 'status'], registers });
     this.tokens = new Counter({ name: 'tollgate_tokens_total', help: 'Tokens metered, by kind', labelNames: ['team', 'model', 'kind'], registers });
-    this.cost = new Counter({ name: 'tollgate_cost_usd_total', help: 'Cost in USD', labelNames: ['team', 'model'], registers });
+    const costs = this.costNano;
+    new Counter({
+      name: 'tollgate_cost_usd_total',
+      help: 'Cost in USD (sums of exact integer amounts)',
+      labelNames: ['team', 'model'],
+      registers,
+      collect() {
+        this.reset();
+        for (const c of costs.values()) this.inc({ team: c.team, model: c.model }, nanoToUsd(c.nano));
+      },
+    });
     this.refused = new Counter({ name: 'tollgate_budget_refusals_total', help: 'Requests refused before forwarding for budget', labelNames: ['team', 'window'], registers });
     this.latency = new Histogram({
       name: 'tollgate_upstream_latency_seconds',
@@ -47,7 +59,12 @@ export class Metrics {
     ] as const) {
       if (n > 0) this.tokens.inc({ team: r.team, model: r.model, kind }, n);
     }
-    if (r.costNano > 0) this.cost.inc({ team: r.team, model: r.model }, r.costNano / 1e9);
+    if (r.costNano > 0) {
+      const key = `${r.team}\u0000${r.model}`;
+      const entry = this.costNano.get(key) ?? { team: r.team, model: r.model, nano: 0 };
+      entry.nano += r.costNano;
+      this.costNano.set(key, entry);
+    }
     this.latency.observe({ provider: r.provider }, r.latencyMs / 1000);
   }
 

@@ -11,6 +11,8 @@ import { OUTPUT_LIMITS, PRICE_OVERRIDES } from './overrides.js';
 import { resolveRates, type Rates, type TieredRates } from './rates.js';
 
 export const GENAI_PRICES_VERSION = '0.1.8';
+/** When that version's data was published: the "when" of every bundled price. */
+export const GENAI_PRICES_DATE = '2026-09-23';
 
 export interface PriceQuote {
   /** Where the price came from, kept with every ledger record. */
@@ -93,7 +95,7 @@ function fromGenaiPrices(providerName: string, model: string, at: Date, maxOutpu
   const rates = tieredFrom(result.model_price);
   if (!rates) return undefined;
   return {
-    source: `@pydantic/genai-prices ${GENAI_PRICES_VERSION}: ${result.provider.id}/${result.model.id}`,
+    source: `@pydantic/genai-prices ${GENAI_PRICES_VERSION} (data of ${GENAI_PRICES_DATE}): ${result.provider.id}/${result.model.id}`,
     rates,
     maxOutputTokens,
   };

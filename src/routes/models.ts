@@ -1,36 +1,70 @@
 /**
- * GET /v1/models: OpenAI's list shape with concrete ids the caller's team may use: priced models
- * that route to a configured provider and pass the team's allow-list. Never a glob.
+ * GET /v1/models: OpenAI's list shape with concrete ids the caller may use: priced models of
+ * providers that have a key, routed to that provider (first glob match wins, as in routing), and
+ * inside the team's allow-list (an admin key sees every team's). Never a glob or a prefix.
  */
-import { findProvider } from '@pydantic/genai-prices';
+import { findProvider, type MatchLogic } from '@pydantic/genai-prices';
 import type { FastifyInstance } from 'fastify';
 import type { Deps } from '../deps.js';
-import { anyGlobMatches } from '../routing/glob.js';
+import { TollgateError } from '../errors.js';
 import { PRICE_OVERRIDES } from '../pricing/overrides.js';
-import { teamOf } from './request-context.js';
+import { anyGlobMatches } from '../routing/glob.js';
+
+/** What an API model id looks like: no price-data suffixes such as `:extended` or a trailing `-`. */
+const MODEL_NAME = /^[a-z0-9][a-z0-9._-]*[a-z0-9]$/i;
 
 const PRICE_DATA_PROVIDER: Record<string, string> = { gemini: 'google' };
 
+/**
+ * Concrete ids from a price-data entry: the exact names its match lists, and its own id when that
+ * id satisfies the match and reads as a model name (not a prefix such as `…-2024-07-18.ft-`).
+ */
+function concreteIds(model: { id: string; match: MatchLogic }): string[] {
+  const ids = new Set(exactNames(model.match));
+  if (matches(model.match, model.id)) ids.add(model.id);
+  return [...ids].filter((id) => MODEL_NAME.test(id));
+}
+
+function exactNames(m: MatchLogic): string[] {
+  if ('equals' in m) return [m.equals];
+  if ('or' in m) return m.or.flatMap(exactNames);
+  return [];
+}
+
+function matches(m: MatchLogic, id: string): boolean {
+  if ('equals' in m) return id === m.equals;
+  if ('starts_with' in m) return id.startsWith(m.starts_with);
+  if ('ends_with' in m) return id.endsWith(m.ends_with);
+  if ('contains' in m) return id.includes(m.contains);
+  if ('regex' in m) return new RegExp(m.regex).test(id);
+  if ('or' in m) return m.or.some((x) => matches(x, id));
+  return m.and.every((x) => matches(x, id));
+}
+
 export function registerModelsRoute(app: FastifyInstance, deps: Deps): void {
   app.get('/v1/models', async (req) => {
-    const team = teamOf(req, deps.store);
-    const { providers, prices } = deps.store.config;
-    const ids = new Set<string>();
+    const principal = req.principal;
+    if (!principal) throw new TollgateError('invalid_api_key', 'Invalid or missing API key.');
+    const { providers, prices, teams } = deps.store.config;
+    const allowList = principal.kind === 'team' ? deps.store.team(principal.team)?.models : undefined;
+    if (principal.kind === 'team' && !teams.some((t) => t.name === principal.team)) {
+      throw new TollgateError('invalid_api_key', 'Invalid or missing API key.');
+    }
+    const seen = new Map<string, string>();
     for (const provider of providers) {
-      const known = findProvider({ providerId: PRICE_DATA_PROVIDER[provider.name] ?? provider.name })?.models.map((m) => m.id) ?? [];
+      if (provider.apiKey === undefined) continue;
+      const known = findProvider({ providerId: PRICE_DATA_PROVIDER[provider.name] ?? provider.name })?.models.flatMap(concreteIds) ?? [];
       const candidates = [...Object.keys(prices), ...PRICE_OVERRIDES.map((o) => o.match), ...known];
       for (const id of candidates) {
-        if (id.includes('*') || !anyGlobMatches(provider.models, id)) continue;
-        // The first matching provider wins, as in routing.
+        if (seen.has(id) || /[*?]/.test(id) || !anyGlobMatches(provider.models, id)) continue;
         if (providers.find((p) => anyGlobMatches(p.models, id)) !== provider) continue;
-        if (team.models && !anyGlobMatches(team.models, id)) continue;
-        ids.add(`${provider.name}\u0000${id}`);
+        if (allowList && !anyGlobMatches(allowList, id)) continue;
+        seen.set(id, provider.name);
       }
     }
-    const data = [...ids].sort().map((key) => {
-      const [owner, id] = key.split('\u0000') as [string, string];
-      return { id, object: 'model', created: 0, owned_by: owner };
-    });
+    const data = [...seen.entries()]
+      .sort(([a], [b]) => a.localeCompare(b))
+      .map(([id, owner]) => ({ id, object: 'model', created: 0, owned_by: owner }));
     return { object: 'list', data };
   });
 }

@@ -39,8 +39,9 @@ export function registerUsageRoutes(app: FastifyInstance, deps: Deps): void {
     const q = req.query as Query;
     const team = scopedTeam(req, q.team);
     const { from, to } = range(q, deps.clock());
-    const limit = q.limit === undefined ? 100 : Number(q.limit);
-    if (!Number.isInteger(limit) || limit < 1 || limit > 1000) throw new TollgateError('invalid_query', "'limit' must be an integer from 1 to 1000.");
+    const asked = q.limit === undefined ? 100 : Number(q.limit);
+    if (!Number.isInteger(asked) || asked < 1) throw new TollgateError('invalid_query', "'limit' must be a positive integer (at most 1000 are returned).");
+    const limit = Math.min(asked, 1000);
     const cursor = q.cursor === undefined || q.cursor === '' ? undefined : decodeCursor(q.cursor);
     const rows = deps.ledger.requests({ from, to, team, limit: limit + 1, cursor });
     const page = rows.slice(0, limit);
@@ -58,15 +59,19 @@ export function registerUsageRoutes(app: FastifyInstance, deps: Deps): void {
   });
 }
 
+/** Default: the current UTC month up to now; with only `to`, the month that `to` ends in. */
 function range(q: Query, now: number): { from: number; to: number } {
-  const d = new Date(now);
-  const from = q.from ? parseTime(q.from, 'from') : Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), 1);
   const to = q.to ? parseTime(q.to, 'to') : now + 1; // `to` is exclusive: include a record made this millisecond
+  const last = new Date(Math.max(0, to - 1));
+  const from = q.from ? parseTime(q.from, 'from') : Date.UTC(last.getUTCFullYear(), last.getUTCMonth(), 1);
   if (to < from) throw new TollgateError('invalid_query', "'to' must not be before 'from'.");
   return { from, to };
 }
 
-function parseTime(v: string, name: string): number {
+function parseTime(raw: string, name: string): number {
+  // An unencoded '+' in a query string arrives as a space; a time without an offset is UTC (windows are UTC).
+  let v = raw.trim().replace(/ (\d{2}:?\d{2})$/, '+$1');
+  if (/T\d{2}:\d{2}(:\d{2}(\.\d+)?)?$/.test(v)) v += 'Z';
   const ms = /^\d{4}-\d{2}-\d{2}/.test(v) ? Date.parse(v) : NaN;
   if (Number.isNaN(ms)) throw new TollgateError('invalid_query', `'${name}' must be an ISO 8601 time, e.g. 2026-11-01T00:00:00Z.`);
   return ms;
@@ -106,7 +111,8 @@ const CSV_COUNTERS = ['requests', 'input_tokens', 'cached_input_tokens', 'cache_
 function toCsv(keys: GroupKey[], rows: Record<string, unknown>[]): string {
   const header = [...keys, ...CSV_COUNTERS];
   const cell = (v: unknown): string => {
-    const s = String(v ?? '');
+    // Money and counts in plain decimal (never 5e-7): at most 9 decimals, trailing zeros trimmed.
+    const s = typeof v === 'number' ? (Number.isInteger(v) ? String(v) : v.toFixed(9).replace(/0+$/, '')) : String(v ?? '');
     // Quote per RFC 4180, and defuse spreadsheet formulas in client-chosen values (model names).
     const safe = /^[=+\-@\t\r]/.test(s) && typeof v === 'string' ? `'${s}` : s;
     return /[",\n\r]/.test(safe) ? `"${safe.replace(/"/g, '""')}"` : safe;
@@ -128,6 +134,7 @@ function recordJson(r: StoredRecord) {
   return {
     id: r.requestId,
     ts: new Date(r.ts).toISOString(),
+    time: new Date(r.ts).toISOString(),
     team: r.team,
     key_id: r.keyId,
     provider: r.provider,
