@@ -24,6 +24,7 @@ import { ratesFor } from '../pricing/rates.js';
 import { routeModel } from '../routing/route-model.js';
 import { callUpstream, upstreamError, type UpstreamCall, type UpstreamResponse } from '../upstream/forward.js';
 import { clientResponseHeaders } from '../upstream/headers.js';
+import { upstreamRequestBody } from '../upstream/request-body.js';
 import { ENDPOINTS, type Endpoint } from './endpoints.js';
 import { parsedBody, teamOf } from './request-context.js';
 
@@ -58,7 +59,7 @@ async function proxy(req: FastifyRequest, reply: FastifyReply, endpoint: Endpoin
     throw new TollgateError('model_not_priced', `Model '${route.model}' has no price; add it under 'prices:' in the config or set unpriced_models: allow.`);
   }
 
-  const { text: upstreamBody, stripUsage } = upstreamRequestBody(body, rawText, route.model, endpoint, route.provider.streamIncludeUsage);
+  const { text: upstreamBody, stripUsage } = upstreamRequestBody(body, rawText, route.model, endpoint.injectsStreamUsage && route.provider.streamIncludeUsage);
 
   // 4 · worst case, 5 · reserve. The byte bound is free; a tokenizer count only when it does not fit.
   const reservationId = randomUUID();
@@ -189,26 +190,6 @@ async function readWhole(upstream: UpstreamResponse, endpoint: Endpoint, flight:
     text: parsed ? endpoint.text(parsed) : bytes.toString('utf8', 0, Math.min(bytes.length, 1_000_000)),
   });
   return bytes;
-}
-
-/**
- * The body sent upstream: the client's bytes untouched unless Tollgate must change them (a
- * stripped `provider/` prefix, or asking a chat stream for usage the client did not ask for).
- */
-function upstreamRequestBody(
-  body: Record<string, unknown>,
-  rawText: string,
-  model: string,
-  endpoint: Endpoint,
-  providerAcceptsStreamUsage: boolean,
-): { text: string; stripUsage: boolean } {
-  const options = body.stream_options;
-  const clientAsked = options !== null && typeof options === 'object' && (options as Record<string, unknown>).include_usage === true;
-  const inject = endpoint.injectsStreamUsage && body.stream === true && providerAcceptsStreamUsage && !clientAsked;
-  if (model === body.model && !inject) return { text: rawText, stripUsage: false };
-  const out: Record<string, unknown> = { ...body, model };
-  if (inject) out.stream_options = { ...(typeof options === 'object' && options !== null ? options : {}), include_usage: true };
-  return { text: JSON.stringify(out), stripUsage: inject };
 }
 
 /** Usage to record; if estimating itself fails, the prompt's byte bound stands in (never lose the row). */
