@@ -13,6 +13,7 @@ import type { Config } from '../../src/config/types.js';
 import { createDeps, type Deps } from '../../src/deps.js';
 import { createLogger } from '../../src/log.js';
 import type { FakeProvider } from './fake-provider.js';
+import { sinkWrite } from './secret-sink.js';
 
 export const TEAM_KEY = 'tg-team-search-5ecret-aaaa';
 export const OTHER_TEAM_KEY = 'tg-team-ads-5ecret-bbbb';
@@ -85,6 +86,7 @@ export async function startApp(fake: FakeProvider, opts: StartOptions = {}): Pro
       write(line: string) {
         logs.push(line);
         allLogLines.push(line);
+        sinkWrite(line);
       },
     },
   });
@@ -95,6 +97,12 @@ export async function startApp(fake: FakeProvider, opts: StartOptions = {}): Pro
   });
   deps.budgets.recover((name) => deps.store.team(name));
   const app = await buildApp(deps);
+  // Every whole response body Tollgate sends in a test goes to the suite-wide secret sweep. (Stream
+  // bodies are the provider's bytes; tapping them here would race Fastify's own pipe.)
+  app.addHook('onSend', async (_req, _reply, payload) => {
+    if (typeof payload === 'string' || Buffer.isBuffer(payload)) sinkWrite(payload.toString());
+    return payload;
+  });
   await app.listen({ host: '127.0.0.1', port: 0 });
   deps.outbox.start();
   const address = app.server.address();

@@ -8,6 +8,7 @@ import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { stringify } from 'yaml';
 import type { RawConfig } from './app.js';
+import { sinkWrite } from './secret-sink.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const TSX_LOADER = createRequire(import.meta.url).resolve('tsx');
@@ -46,6 +47,7 @@ export async function spawnServer(configPath: string, env: Record<string, string
         const line = buffered.slice(0, nl);
         buffered = buffered.slice(nl + 1);
         lines.push(line);
+        sinkWrite(line);
         const m = /Server listening at (http:\/\/127\.0\.0\.1:\d+)/.exec(line);
         if (m?.[1]) {
           clearTimeout(timer);
@@ -53,7 +55,10 @@ export async function spawnServer(configPath: string, env: Record<string, string
         }
       }
     });
-    proc.stderr!.on('data', (chunk: Buffer) => stderr.push(chunk.toString('utf8')));
+    proc.stderr!.on('data', (chunk: Buffer) => {
+      stderr.push(chunk.toString('utf8'));
+      sinkWrite(chunk.toString('utf8'));
+    });
     void exited.then(({ code }) => {
       clearTimeout(timer);
       reject(new Error(`server exited (${code}) before listening:\n${stderr.join('')}`));
