@@ -76,13 +76,26 @@ export class OpenAIStreamMeter extends TextKeeper implements StreamMeter {
     if (!this.rewrites || !('usage' in json)) return ev.raw;
     // Only Tollgate asked for usage: drop the usage-only chunk, and the usage key elsewhere.
     if (choices.length === 0 && json.usage) return Buffer.alloc(0);
-    delete json.usage;
-    return Buffer.from(`data: ${JSON.stringify(json)}\n\n`);
+    return withoutUsageKey(ev, json);
   }
 
   usage(): Usage | undefined {
     return this.reported;
   }
+}
+
+/**
+ * The event with its `usage` key removed. `"usage":null` is cut out of the provider's own text,
+ * so every other byte (escapes, spacing, number forms) stays the provider's; a `"usage"` in a
+ * string value cannot match, since quotes inside JSON strings are escaped. Anything else is
+ * re-serialised.
+ */
+function withoutUsageKey(ev: SseEvent, json: Record<string, unknown>): Buffer {
+  const raw = ev.raw.toString('utf8');
+  const cut = raw.replace(/,\s*"usage"\s*:\s*null(?=\s*[,}])|"usage"\s*:\s*null\s*,/, '');
+  if (json.usage === null && cut !== raw) return Buffer.from(cut, 'utf8');
+  delete json.usage;
+  return Buffer.from(`data: ${JSON.stringify(json)}\n\n`);
 }
 
 /** Responses API streams: usage arrives on the terminal response event. */

@@ -206,3 +206,18 @@ describe('AnthropicStreamMeter', () => {
     expect(new AnthropicStreamMeter().usage()).toBeUndefined();
   });
 });
+
+describe('OpenAIStreamMeter strip mode keeps the provider bytes', () => {
+  it('cuts only `"usage":null` out of a chunk: escapes, spacing and number forms stay as sent', () => {
+    // As a provider might send it: an escaped é, an escaped slash, an exponent, and usage last.
+    const chunk = 'data: {"id":"c1","choices":[{"index":0,"delta":{"content":"caf\\u00e9 \\/ 1e3"}}],"n":1.0e3,"usage":null}\n\n';
+    const out = relay(new OpenAIStreamMeter(true), chunk).toString('utf8');
+    expect(out).toBe('data: {"id":"c1","choices":[{"index":0,"delta":{"content":"caf\\u00e9 \\/ 1e3"}}],"n":1.0e3}\n\n');
+  });
+
+  it('leaves a "usage":null written inside a string value alone', () => {
+    const chunk = 'data: {"usage":null,"choices":[{"index":0,"delta":{"content":"say \\"usage\\":null"}}]}\n\n';
+    const out = relay(new OpenAIStreamMeter(true), chunk).toString('utf8');
+    expect(out).toBe('data: {"choices":[{"index":0,"delta":{"content":"say \\"usage\\":null"}}]}\n\n');
+  });
+});
