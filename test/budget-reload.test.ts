@@ -164,7 +164,7 @@ describe('hot reload of budgets', () => {
   // SIGHUP's default action is to terminate, so the handler must be installed before the server
   // reports itself up. Several servers are raced to make the window visible on a quiet machine.
   it('a SIGHUP sent the moment the server reports listening reloads it and does not kill it', async () => {
-    const RACERS = 8;
+    const RACERS = 4;
     const spawned = await Promise.all(
       Array.from({ length: RACERS }, async (_, i) => {
         // Each its own config and ledger: no two processes share a database.

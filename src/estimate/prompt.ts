@@ -1,7 +1,8 @@
 /**
  * How many tokens a request's prompt can be, from its parsed body. Two answers: a free upper
- * bound (UTF-8 bytes are never fewer than tokens) for the hot path, and a tiktoken count with
- * OpenAI's chat overhead for when the bound does not fit a budget.
+ * bound for the hot path, and a tiktoken count with OpenAI's chat overhead for when the bound
+ * does not fit a budget. Text is never fewer UTF-8 bytes than tokens; an image or file given by
+ * URL or id is a few bytes that can cost thousands of tokens, so each reference adds a ceiling.
  */
 import { countTokens, encodingFor, safetyFactor, type EncodingName } from './tokenizer.js';
 
@@ -9,13 +10,26 @@ import { countTokens, encodingFor, safetyFactor, type EncodingName } from './tok
 const PER_MESSAGE = 3;
 const PER_NAME = 1;
 const REPLY_PRIMING = 3;
-/** An image or file part we cannot see into: a generous ceiling for one high-detail image. */
-const OPAQUE_PART_TOKENS = 2_000;
+/**
+ * One image, whatever its size or detail: OpenAI's patch-based models bill up to 1,536 patches ×
+ * a model multiplier (2.46 for gpt-4.1-nano ≈ 3,780 tokens); Claude ≈ 1,600; tiled gpt-4o ≤ 1,445.
+ */
+export const IMAGE_TOKENS = 4_000;
+/** A file or document given by id or URL (a PDF, say): its pages are unseen here. */
+export const FILE_REFERENCE_TOKENS = 32_000;
 
 type Obj = Record<string, unknown>;
 
-export function promptByteBound(rawBodyBytes: number): number {
-  return rawBodyBytes;
+/** One match per part: the part's own type (OpenAI chat, Responses, Anthropic). */
+const IMAGE_MARKERS = /"type"\s*:\s*"(?:image_url|input_image|image)"/g;
+/** Files by id or URL (OpenAI), and Anthropic documents, whose pages may be anywhere. */
+const FILE_MARKERS = /"(?:file_id|file_url)"\s*:|"type"\s*:\s*"document"/g;
+
+/** The free bound: UTF-8 bytes, plus a ceiling for each image and each file referenced by id or URL. */
+export function promptBound(rawText: string): number {
+  const images = rawText.match(IMAGE_MARKERS)?.length ?? 0;
+  const files = rawText.match(FILE_MARKERS)?.length ?? 0;
+  return Buffer.byteLength(rawText, 'utf8') + images * IMAGE_TOKENS + files * FILE_REFERENCE_TOKENS;
 }
 
 /**
@@ -57,7 +71,11 @@ function countContent(v: unknown, enc: EncodingName): number {
   if (typeof v === 'object') {
     const part = v as Obj;
     if (typeof part.text === 'string') return countTokens(part.text, enc);
-    if (part.type === 'image_url' || part.type === 'image' || part.type === 'input_image') return OPAQUE_PART_TOKENS;
+    if (part.type === 'image_url' || part.type === 'image' || part.type === 'input_image') return IMAGE_TOKENS;
+    if (part.type === 'file' || part.type === 'input_file' || part.type === 'document') {
+      // Inline data is bounded by its own size; a reference by id or URL is not.
+      return Math.max(FILE_REFERENCE_TOKENS, countTokens(JSON.stringify(part), enc));
+    }
     if (part.content !== undefined) return countContent(part.content, enc);
     // Unknown structure: its serialized form over-counts, which is the safe side for a bound.
     return countTokens(JSON.stringify(part), enc);

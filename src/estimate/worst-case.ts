@@ -4,8 +4,8 @@
  */
 import { worstCaseNano } from '../pricing/cost.js';
 import type { PriceQuote } from '../pricing/price-table.js';
-import { worstRates } from '../pricing/rates.js';
-import { countPromptTokens } from './prompt.js';
+import { ratesFor } from '../pricing/rates.js';
+import { countPromptTokens, promptBound } from './prompt.js';
 
 export interface WorstCase {
   inputTokens: number;
@@ -44,15 +44,16 @@ export function worstCase(
   count: boolean,
 ): WorstCase {
   const outputTokens = outputLimit(body, endpoint, quote, defaultMaxOutput);
-  // UTF-8 bytes are never fewer than tokens: a free bound. Counting is only worth it when the bound does not fit.
-  const inputTokens = count ? countPromptTokens(body, model, true) : Buffer.byteLength(rawText, 'utf8');
+  // The bound is free; counting is only worth it when the bound does not fit a budget.
+  const inputTokens = count ? countPromptTokens(body, model, true) : promptBound(rawText);
   if (!quote) return { inputTokens, outputTokens, costNano: 0, counted: count };
   // Anthropic cache writes cost more than plain input, up to 2× for a 1-hour TTL.
   const mayWriteCache = rawText.includes('"cache_control"');
   return {
     inputTokens,
     outputTokens,
-    costNano: worstCaseNano(inputTokens, outputTokens, worstRates(quote.rates), mayWriteCache),
+    // A long-context tier applies only past its threshold, and inputTokens bounds the real prompt.
+    costNano: worstCaseNano(inputTokens, outputTokens, ratesFor(quote.rates, inputTokens), mayWriteCache),
     counted: count,
   };
 }

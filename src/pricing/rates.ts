@@ -39,7 +39,3 @@ export function ratesFor(t: TieredRates, inputTokens: number): Rates {
   return rates;
 }
 
-/** The dearest rates any prompt could pay: what a worst-case reservation must assume. */
-export function worstRates(t: TieredRates): Rates {
-  return t.tiers.length === 0 ? t.base : (t.tiers[t.tiers.length - 1]?.rates ?? t.base);
-}

@@ -26,7 +26,7 @@ export function writeConfig(path: string, raw: RawConfig): void {
   writeFileSync(path, stringify(raw));
 }
 
-export async function spawnServer(configPath: string, env: Record<string, string> = {}, timeoutMs = 15_000): Promise<ServerProcess> {
+export async function spawnServer(configPath: string, env: Record<string, string> = {}, timeoutMs = 30_000): Promise<ServerProcess> {
   const proc = spawn(process.execPath, ['--import', TSX_LOADER, 'src/server.ts', '--config', configPath], {
     cwd: ROOT,
     env: { ...process.env, ...env },

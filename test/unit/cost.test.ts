@@ -4,7 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Usage } from '../../src/metering/usage.js';
 import { costNano, worstCaseNano } from '../../src/pricing/cost.js';
-import { ratesFor, resolveRates, worstRates, type Rates, type TieredRates } from '../../src/pricing/rates.js';
+import { ratesFor, resolveRates, type Rates, type TieredRates } from '../../src/pricing/rates.js';
 
 const usage = (u: Partial<Usage>): Usage => ({
   inputTokens: 0,
@@ -166,8 +166,4 @@ describe('tiers', () => {
     expect(costNano(usage({ inputTokens: n }), ratesFor(tiered, n))).toBe(n * 5000);
   });
 
-  it('worstRates is the top tier, or the base rate without tiers', () => {
-    expect(worstRates(tiered)).toBe(top);
-    expect(worstRates({ base, tiers: [] })).toBe(base);
-  });
 });

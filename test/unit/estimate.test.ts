@@ -4,7 +4,7 @@ import { Tiktoken } from 'js-tiktoken/lite';
 import cl100k from 'js-tiktoken/ranks/cl100k_base';
 import o200k from 'js-tiktoken/ranks/o200k_base';
 import { describe, expect, it } from 'vitest';
-import { countOutputTokens, countPromptTokens, promptByteBound } from '../../src/estimate/prompt.js';
+import { countOutputTokens, countPromptTokens, FILE_REFERENCE_TOKENS, IMAGE_TOKENS, promptBound } from '../../src/estimate/prompt.js';
 import { countTokens, encodingFor, safetyFactor } from '../../src/estimate/tokenizer.js';
 import { outputLimit, worstCase } from '../../src/estimate/worst-case.js';
 import type { PriceQuote } from '../../src/pricing/price-table.js';
@@ -169,7 +169,23 @@ describe('worstCase', () => {
     expect(bytes).toBeGreaterThan(rawText.length); // fixture check: multi-byte text
     const w = worstCase(body, rawText, 'gpt-4o', '/v1/chat/completions', GPT_4O_QUOTE, 4096, false);
     expect(w).toEqual({ inputTokens: bytes, outputTokens: 50, costNano: bytes * 2500 + 50 * 10_000, counted: false });
-    expect(promptByteBound(bytes)).toBe(bytes);
+    expect(promptBound(rawText)).toBe(bytes);
+  });
+
+  it('adds a ceiling for each image and each file given by URL or id, which bytes cannot bound', () => {
+    const withRefs = JSON.stringify({
+      model: 'gpt-4o',
+      messages: [{ role: 'user', content: [
+        { type: 'text', text: 'what is in these?' },
+        { type: 'image_url', image_url: { url: 'https://example.com/a.png' } },
+        { type: 'image_url', image_url: { url: 'https://example.com/b.png' } },
+        { type: 'file', file: { file_id: 'file-abc' } },
+      ] }],
+    });
+    expect(promptBound(withRefs)).toBe(utf8Bytes(withRefs) + 2 * IMAGE_TOKENS + FILE_REFERENCE_TOKENS);
+    // Anthropic's image block.
+    const claude = JSON.stringify({ messages: [{ role: 'user', content: [{ type: 'image', source: { type: 'base64', data: 'AAAA' } }] }] });
+    expect(promptBound(claude)).toBe(utf8Bytes(claude) + IMAGE_TOKENS);
   });
 
   it('with counting, uses the tokenizer count', () => {
@@ -185,14 +201,16 @@ describe('worstCase', () => {
     expect(w.costNano).toBe(utf8Bytes(text) * 5000 + 50 * 10_000);
   });
 
-  it('uses the top tier rates for a tiered price', () => {
+  it('prices at a long-context tier only when the prompt bound passes its threshold', () => {
     const tiered: PriceQuote = {
       source: 'test',
       rates: { base: GPT_4O_RATES, tiers: [{ aboveInputTokens: 200_000, rates: { ...GPT_4O_RATES, input: 5, output: 15 } }] },
       maxOutputTokens: 1000,
     };
-    const w = worstCase({}, 'abcd', 'gemini-2.5-pro', '/v1/chat/completions', tiered, 4096, false);
-    expect(w.costNano).toBe(4 * 5000 + 1000 * 15_000);
+    // 4 bytes can never be more than 200k tokens: base rates are the worst case.
+    expect(worstCase({}, 'abcd', 'gemini-2.5-pro', '/v1/chat/completions', tiered, 4096, false).costNano).toBe(4 * 2500 + 1000 * 10_000);
+    const long = 'x'.repeat(200_001);
+    expect(worstCase({}, long, 'gemini-2.5-pro', '/v1/chat/completions', tiered, 4096, false).costNano).toBe(200_001 * 5000 + 1000 * 15_000);
   });
 
   it('costs 0 when the model has no price', () => {

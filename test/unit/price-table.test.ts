@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import type { PriceConfig } from '../../src/config/types.js';
 import { PriceTable, type PriceQuote } from '../../src/pricing/price-table.js';
-import { ratesFor, worstRates } from '../../src/pricing/rates.js';
+import { ratesFor } from '../../src/pricing/rates.js';
 
 const JULY_2025 = new Date('2025-07-15T12:00:00Z');
 const table = new PriceTable({});
@@ -125,7 +125,7 @@ describe('tiers, sources and output limits', () => {
       expect(ratesFor(rates, 200_000).input).toBe(1.25);
       expect(ratesFor(rates, 200_001).input).toBe(2.5);
       expect(ratesFor(rates, 200_001).output).toBe(15);
-      expect(worstRates(rates).input).toBe(2.5);
+      expect(ratesFor(rates, Number.MAX_SAFE_INTEGER).input).toBe(2.5);
     }
   });
 
