@@ -2,6 +2,7 @@
  * Shared pieces of the budget and alert tests: a price and provider usage that make each request
  * cost exactly one cent, and small readers for /usage, /usage/requests and /alerts/deliveries.
  */
+import type { DeliveryView } from '../../src/ledger/ledger.js';
 import type { FakeProvider, Reply } from './fake-provider.js';
 import { ADMIN_KEY, TEAM_KEY, type RawConfig } from './app.js';
 
@@ -58,18 +59,8 @@ async function adminGet(baseUrl: string, path: string): Promise<any> {
   return res.json();
 }
 
-export interface DeliveryRow {
-  id: number;
-  event: string;
-  team: string;
-  window: string;
-  threshold: number;
-  url: string;
-  state: string;
-  attempts: number;
-  last_error: string | null;
-  delivered_at: string | null;
-}
+/** As `/alerts/deliveries` answers it. */
+export type DeliveryRow = DeliveryView;
 
 export async function deliveries(baseUrl: string): Promise<DeliveryRow[]> {
   return ((await adminGet(baseUrl, '/alerts/deliveries')) as { data: DeliveryRow[] }).data;

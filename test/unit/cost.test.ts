@@ -2,19 +2,10 @@
 // rates", long-context tiers applied to the whole prompt. Expectations are integer arithmetic on
 // nano-dollars per token written out in the test (e.g. $2.50/1M = 2,500 nano per token).
 import { describe, expect, it } from 'vitest';
-import type { Usage } from '../../src/metering/usage.js';
+import { usage } from '../helpers/usage.js';
 import { costNano, worstCaseNano } from '../../src/pricing/cost.js';
 import { ratesFor, resolveRates, type Rates, type TieredRates } from '../../src/pricing/rates.js';
 
-const usage = (u: Partial<Usage>): Usage => ({
-  inputTokens: 0,
-  cachedInputTokens: 0,
-  cacheWriteTokens: 0,
-  cacheWrite1hTokens: 0,
-  outputTokens: 0,
-  reasoningTokens: 0,
-  ...u,
-});
 
 // USD per 1M tokens.
 const GPT_4O: Rates = { input: 2.5, cachedInput: 1.25, cacheWrite: 3.125, cacheWrite1h: 5, output: 10 };

@@ -1,19 +1,10 @@
 // Stream meters watch a provider's SSE on the side: they read usage in each dialect, keep the
 // relayed text for estimates, and (OpenAI, strip mode) hide the usage the client did not ask for.
 import { describe, expect, it } from 'vitest';
+import { usage } from '../helpers/usage.js';
 import { SseSplitter, type SseEvent } from '../../src/metering/sse.js';
 import { AnthropicStreamMeter, OpenAIStreamMeter, ResponsesStreamMeter, type StreamMeter } from '../../src/metering/stream-meters.js';
-import type { Usage } from '../../src/metering/usage.js';
 
-const usage = (u: Partial<Usage>): Usage => ({
-  inputTokens: 0,
-  cachedInputTokens: 0,
-  cacheWriteTokens: 0,
-  cacheWrite1hTokens: 0,
-  outputTokens: 0,
-  reasoningTokens: 0,
-  ...u,
-});
 
 function events(text: string): SseEvent[] {
   const splitter = new SseSplitter();

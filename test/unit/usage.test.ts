@@ -1,24 +1,15 @@
 // Every provider dialect's usage report folded into one record: input counts all prompt tokens
 // (cached and cache-written ones included), output includes reasoning (SPEC §4).
 import { describe, expect, it } from 'vitest';
+import { usage } from '../helpers/usage.js';
 import {
   overlayAnthropic,
   usageFromAnthropic,
   usageFromAnthropicCounts,
   usageFromOpenAI,
   usageFromResponses,
-  type Usage,
 } from '../../src/metering/usage.js';
 
-const usage = (u: Partial<Usage>): Usage => ({
-  inputTokens: 0,
-  cachedInputTokens: 0,
-  cacheWriteTokens: 0,
-  cacheWrite1hTokens: 0,
-  outputTokens: 0,
-  reasoningTokens: 0,
-  ...u,
-});
 
 describe('OpenAI chat / completions usage', () => {
   it('keeps prompt_tokens as the input total, cached tokens included, and reads reasoning tokens', () => {
