@@ -28,14 +28,41 @@ export function encodingFor(model: string): EncodingName {
 }
 
 /**
- * Our count stands in for another vendor's tokenizer only in worst cases: Anthropic's yields
- * more tokens than o200k for the same text (SPEC §8: ×1.5).
+ * Our count stands in for another vendor's tokenizer only in worst cases (SPEC §8): Anthropic's
+ * yields more tokens than o200k for the same text (×1.5); other non-OpenAI models get ×1.3.
  */
 export function safetyFactor(model: string): number {
-  return /^claude/.test(model) ? 1.5 : 1;
+  if (/^claude/.test(model)) return 1.5;
+  if (/^(gpt-|o\d|chatgpt-|text-embedding-|davinci|babbage|ft:gpt)/.test(model)) return 1;
+  return 1.3;
 }
+
+/**
+ * BPE merging in js-tiktoken is quadratic in the length of a run without spaces (20,000 letters
+ * take ~36 s): one prompt could stall the event loop. Runs are cut into RUN_SLICE-character slices
+ * and counted apart (cuts can only add tokens: the safe side), and past RUN_CHARS_COUNTED such
+ * characters, or MAX_COUNTED_CHARS in all, the rest is bounded by its UTF-8 bytes, never counted.
+ */
+const RUN_SLICE = 32;
+const LONG_RUN = new RegExp(`(\\S{${RUN_SLICE}})`);
+const RUN_CHARS_COUNTED = 20_000;
+const MAX_COUNTED_CHARS = 1_000_000;
 
 export function countTokens(text: string, encoding: EncodingName): number {
   if (text.length === 0) return 0;
-  return encoder(encoding).encode(text, [], []).length;
+  const counted = text.length > MAX_COUNTED_CHARS ? text.slice(0, MAX_COUNTED_CHARS) : text;
+  let tokens = text.length > MAX_COUNTED_CHARS ? Buffer.byteLength(text.slice(MAX_COUNTED_CHARS), 'utf8') : 0;
+  const enc = encoder(encoding);
+  let runBudget = RUN_CHARS_COUNTED;
+  for (const piece of counted.split(LONG_RUN)) {
+    if (piece.length === 0) continue;
+    const isRunSlice = piece.length === RUN_SLICE && !/\s/.test(piece);
+    if (isRunSlice && runBudget <= 0) {
+      tokens += Buffer.byteLength(piece, 'utf8');
+      continue;
+    }
+    if (isRunSlice) runBudget -= RUN_SLICE;
+    tokens += enc.encode(piece, [], []).length;
+  }
+  return tokens;
 }
