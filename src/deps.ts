@@ -48,6 +48,7 @@ export function createDeps(config: Config, opts: DepsOptions = {}): Deps {
   const budgets = new BudgetBook(ledger, clock, outbox, {
     recorded: (r) => metrics?.recorded(r),
     refused: (team, window) => metrics?.refusedFor(team, window),
+    failed: (err, what) => log.error({ err }, what),
   });
   metrics = new Metrics(() =>
     store.config.teams.flatMap((t) =>

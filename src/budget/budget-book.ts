@@ -47,13 +47,20 @@ export interface Alerting {
 export interface BookObserver {
   recorded(record: LedgerRecord): void;
   refused(team: string, window: string): void;
+  /** Something after the request failed (a ledger write, an alert): logged, never thrown at it. */
+  failed(err: unknown, what: string): void;
 }
+
+/** How often a settlement whose ledger write failed is tried again. */
+const RETRY_MS = 1000;
 
 export class BudgetBook {
   private readonly spent = new Map<string, number>();
   private readonly open = new Map<string, { team: string; amount: number }>();
   private readonly reservedByTeam = new Map<string, number>();
   private readonly fired = new Map<string, Set<number>>();
+  private unwritten: { reservationId: string; record: LedgerRecord; team: TeamConfig | undefined }[] = [];
+  private retryTimer: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly ledger: Ledger,
@@ -109,12 +116,44 @@ export class BudgetBook {
   }
 
   /** Write the record, close its reservation, count its cost and fire any threshold it crosses. */
+  /**
+   * If the write fails (disk full, I/O error), the hold stays in place and the write is tried
+   * again: spend is never forgotten, and a cap never loosens because a write failed. A process
+   * that dies first leaves the reservation row, settled at worst case at the next start.
+   */
   settle(reservationId: string, record: LedgerRecord, team: TeamConfig | undefined): void {
-    this.ledger.settle(record, reservationId);
+    if (!this.tryWrite(reservationId, record, team)) {
+      this.unwritten.push({ reservationId, record, team });
+      this.retryTimer ??= setInterval(() => this.retryUnwritten(), RETRY_MS).unref();
+    }
+  }
+
+  /** Write settlements that failed before; true when none is left. */
+  retryUnwritten(): boolean {
+    this.unwritten = this.unwritten.filter((u) => !this.tryWrite(u.reservationId, u.record, u.team));
+    if (this.unwritten.length === 0 && this.retryTimer) {
+      clearInterval(this.retryTimer);
+      this.retryTimer = undefined;
+    }
+    return this.unwritten.length === 0;
+  }
+
+  private tryWrite(reservationId: string, record: LedgerRecord, team: TeamConfig | undefined): boolean {
+    try {
+      this.ledger.settle(record, reservationId);
+    } catch (err) {
+      this.observer?.failed(err, 'ledger write failed; the reservation is held and the write retried');
+      return false;
+    }
     this.release(reservationId);
     this.addSpend(record);
-    this.observer?.recorded(record);
-    if (team) this.checkThresholds(team, record.ts);
+    try {
+      this.observer?.recorded(record);
+      if (team) this.checkThresholds(team, record.ts);
+    } catch (err) {
+      this.observer?.failed(err, 'recording an alert failed');
+    }
+    return true;
   }
 
   /**

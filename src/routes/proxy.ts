@@ -100,7 +100,12 @@ async function proxy(req: FastifyRequest, reply: FastifyReply, endpoint: Endpoin
       estimated: metered.estimated, unpriced: reservation.unpriced, rates, priceSource: quote?.source ?? null,
       upstreamRequestId,
     };
-    deps.budgets.settle(reservationId, record, deps.store.team(team.name) ?? team);
+    try {
+      deps.budgets.settle(reservationId, record, deps.store.team(team.name) ?? team);
+    } catch (err) {
+      // Never into the relay: a stream the client has in full must not be cut by our bookkeeping.
+      req.log.error({ err, requestId: reservationId }, 'settling failed');
+    }
   };
 
   // 6 · forward; a client that leaves aborts the upstream call at once (we stop paying).

@@ -54,3 +54,33 @@ it('recovers a dead process’s holds at their worst case, counted as spend', ()
   expect(b.admit(team, reservation('next', 0.4 * USD)).ok).toBe(false);
   expect(b.admit(team, reservation('next', 0.3 * USD)).ok).toBe(true);
 });
+
+it('keeps the hold when the ledger write fails, and settles when a retry succeeds', () => {
+  const ledger = new MemoryLedger();
+  const failures: string[] = [];
+  let diskFull = true;
+  const write = ledger.settle.bind(ledger);
+  ledger.settle = (record, reservationId) => {
+    if (diskFull) throw new Error('SQLITE_FULL: database or disk is full');
+    write(record, reservationId);
+  };
+  const b = new BudgetBook(ledger, () => NOW, { record: () => undefined }, {
+    recorded: () => undefined,
+    refused: () => undefined,
+    failed: (err) => void failures.push((err as Error).message),
+  });
+  expect(b.admit(team, reservation('a', 0.6 * USD)).ok).toBe(true);
+  b.settle('a', record('a', 0.1 * USD), team);
+  expect(failures).toEqual(['SQLITE_FULL: database or disk is full']);
+  // The hold stays: the cap still counts the worst case, and nothing was recorded.
+  expect(b.openReservations()).toBe(1);
+  expect(b.admit(team, reservation('b', 0.5 * USD)).ok).toBe(false);
+  expect(ledger.records).toHaveLength(0);
+  expect(b.retryUnwritten()).toBe(false);
+
+  diskFull = false;
+  expect(b.retryUnwritten()).toBe(true);
+  expect(ledger.records.map((r) => [r.requestId, r.costNano])).toEqual([['a', 0.1 * USD]]);
+  expect(b.openReservations()).toBe(0);
+  expect(b.admit(team, reservation('b', 0.9 * USD)).ok).toBe(true);
+});
