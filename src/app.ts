@@ -96,6 +96,9 @@ function unauthenticatedMessage(path: string, adminConfigured: boolean): string 
 /** Fastify's own errors mapped into the catalogue; anything unknown is internal and says nothing more. */
 function toTollgateError(err: FastifyError | TollgateError): TollgateError {
   if (err instanceof TollgateError) return err;
+  if (err.name === 'AbortError' || err.code === 'UND_ERR_ABORTED') {
+    return new TollgateError('client_closed', 'The client closed the connection.', { cause: err });
+  }
   switch (err.code) {
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
       return new TollgateError('request_too_large', 'The request body is larger than the configured limit.', { cause: err });

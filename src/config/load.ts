@@ -179,7 +179,8 @@ function readPrice(r: ConfigReader, v: unknown, path: string): PriceConfig | und
   const rate = (key: string): number | undefined =>
     o[key] === undefined ? undefined : r.number(o[key], `${path}.${key}`, { min: 0 });
   const input = r.number(o.input, `${path}.input`, { min: 0 });
-  const output = r.number(o.output, `${path}.output`, { min: 0, fallback: 0 });
+  // Required: a missing output rate would price output at 0 and let it past every cap.
+  const output = r.number(o.output, `${path}.output`, { min: 0 });
   const price: PriceConfig = { input: input ?? 0, output: output ?? 0 };
   const cachedInput = rate('cached_input');
   const cacheWrite = rate('cache_write');

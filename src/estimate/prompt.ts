@@ -13,23 +13,42 @@ const REPLY_PRIMING = 3;
 /**
  * One image, whatever its size or detail: OpenAI's patch-based models bill up to 1,536 patches ×
  * a model multiplier (2.46 for gpt-4.1-nano ≈ 3,780 tokens); Claude ≈ 1,600; tiled gpt-4o ≤ 1,445.
+ * gpt-4o-mini bills images at 2,833 + 5,667 per tile: up to ~48,000 tokens.
  */
 export const IMAGE_TOKENS = 4_000;
-/** A file or document given by id or URL (a PDF, say): its pages are unseen here. */
+export const IMAGE_TOKENS_GPT_4O_MINI = 50_000;
+/** A file or document (a PDF, say), or a hosted tool's results: unseen here, so a ceiling. */
 export const FILE_REFERENCE_TOKENS = 32_000;
 
 type Obj = Record<string, unknown>;
 
-/** One match per part: the part's own type (OpenAI chat, Responses, Anthropic). */
-const IMAGE_MARKERS = /"type"\s*:\s*"(?:image_url|input_image|image)"/g;
-/** Files by id or URL (OpenAI), and Anthropic documents, whose pages may be anywhere. */
-const FILE_MARKERS = /"(?:file_id|file_url)"\s*:|"type"\s*:\s*"document"/g;
+const IMAGE_TYPES = new Set(['image_url', 'input_image', 'image']);
+const FILE_TYPES = new Set(['file', 'input_file', 'document']);
 
-/** The free bound: UTF-8 bytes, plus a ceiling for each image and each file referenced by id or URL. */
-export function promptBound(rawText: string): number {
-  const images = rawText.match(IMAGE_MARKERS)?.length ?? 0;
-  const files = rawText.match(FILE_MARKERS)?.length ?? 0;
-  return Buffer.byteLength(rawText, 'utf8') + images * IMAGE_TOKENS + files * FILE_REFERENCE_TOKENS;
+export function imageTokens(model: string): number {
+  return /^gpt-4o-mini/.test(model) ? IMAGE_TOKENS_GPT_4O_MINI : IMAGE_TOKENS;
+}
+
+/**
+ * The free bound: UTF-8 bytes, plus a ceiling for each image and file part, found in the parsed
+ * body (a JSON escape in the raw text cannot hide one).
+ */
+export function promptBound(body: Obj, rawText: string, model: string): number {
+  const parts = { images: 0, files: 0 };
+  countParts(body, parts);
+  return Buffer.byteLength(rawText, 'utf8') + parts.images * imageTokens(model) + parts.files * FILE_REFERENCE_TOKENS;
+}
+
+/** Depth is bounded by the body parser (128 levels). */
+function countParts(v: unknown, parts: { images: number; files: number }): void {
+  if (Array.isArray(v)) {
+    for (const item of v) countParts(item, parts);
+  } else if (v !== null && typeof v === 'object') {
+    const type = (v as Obj).type;
+    if (typeof type === 'string' && IMAGE_TYPES.has(type)) parts.images++;
+    else if (typeof type === 'string' && FILE_TYPES.has(type)) parts.files++;
+    for (const child of Object.values(v)) countParts(child, parts);
+  }
 }
 
 /**
@@ -38,7 +57,8 @@ export function promptBound(rawText: string): number {
  */
 export function countPromptTokens(body: Obj, model: string, forWorstCase = false): number {
   const enc = encodingFor(model);
-  const text = (v: unknown): number => countContent(v, enc);
+  const image = imageTokens(model);
+  const text = (v: unknown): number => countContent(v, enc, image);
   let tokens = 0;
   if (Array.isArray(body.messages)) {
     for (const m of body.messages) {
@@ -63,20 +83,20 @@ export function countOutputTokens(text: string, model: string): number {
   return countTokens(text, encodingFor(model));
 }
 
-function countContent(v: unknown, enc: EncodingName): number {
+function countContent(v: unknown, enc: EncodingName, image: number): number {
   if (v === undefined || v === null) return 0;
   if (typeof v === 'string') return countTokens(v, enc);
   if (typeof v === 'number') return 1; // a token id (completions / embeddings accept them)
-  if (Array.isArray(v)) return v.reduce<number>((n, item) => n + countContent(item, enc), 0);
+  if (Array.isArray(v)) return v.reduce<number>((n, item) => n + countContent(item, enc, image), 0);
   if (typeof v === 'object') {
     const part = v as Obj;
     if (typeof part.text === 'string') return countTokens(part.text, enc);
-    if (part.type === 'image_url' || part.type === 'image' || part.type === 'input_image') return IMAGE_TOKENS;
-    if (part.type === 'file' || part.type === 'input_file' || part.type === 'document') {
+    if (typeof part.type === 'string' && IMAGE_TYPES.has(part.type)) return image;
+    if (typeof part.type === 'string' && FILE_TYPES.has(part.type)) {
       // Inline data is bounded by its own size; a reference by id or URL is not.
       return Math.max(FILE_REFERENCE_TOKENS, countTokens(JSON.stringify(part), enc));
     }
-    if (part.content !== undefined) return countContent(part.content, enc);
+    if (part.content !== undefined) return countContent(part.content, enc, image);
     // Unknown structure: its serialized form over-counts, which is the safe side for a bound.
     return countTokens(JSON.stringify(part), enc);
   }

@@ -5,7 +5,7 @@
 import { worstCaseNano } from '../pricing/cost.js';
 import type { PriceQuote } from '../pricing/price-table.js';
 import { ratesFor } from '../pricing/rates.js';
-import { countPromptTokens, promptBound } from './prompt.js';
+import { countPromptTokens, FILE_REFERENCE_TOKENS, promptBound } from './prompt.js';
 
 export interface WorstCase {
   inputTokens: number;
@@ -28,10 +28,31 @@ function positiveInt(v: unknown): number | undefined {
 export function outputLimit(body: Body, endpoint: string, quote: PriceQuote | undefined, fallback: number): number {
   if (endpoint === '/v1/embeddings' || endpoint === '/v1/messages/count_tokens') return 0;
   const own = positiveInt(body.max_completion_tokens) ?? positiveInt(body.max_tokens) ?? positiveInt(body.max_output_tokens);
-  const modelMax = quote?.maxOutputTokens;
-  const limit = own !== undefined ? (modelMax !== undefined && modelMax > 0 ? Math.min(own, modelMax) : own) : (modelMax ?? fallback);
+  // The request's own limit as given: a beta header may lift the model's usual maximum.
+  const limit = own ?? quote?.maxOutputTokens ?? fallback;
   const choices = Math.max(positiveInt(body.n) ?? 1, positiveInt(body.best_of) ?? 1);
   return limit * Math.min(choices, 128);
+}
+
+/** Context a body points at rather than contains, unless the model's window is unknown. */
+const DEFAULT_CONTEXT_WINDOW = 200_000;
+const HOSTED_TOOL = /^(web_search|file_search|code_interpreter|computer_use|mcp|image_generation)/;
+
+/**
+ * Input the provider adds on its side: an earlier conversation (`previous_response_id`,
+ * `conversation`, a stored `prompt`) can fill the model's whole context window, and each hosted
+ * tool (web or file search…) feeds its results back in as input.
+ */
+function unseenInput(body: Body, quote: PriceQuote | undefined): number {
+  const prompt = body.prompt;
+  const storedContext =
+    typeof body.previous_response_id === 'string' ||
+    (body.conversation !== undefined && body.conversation !== null) ||
+    (prompt !== null && typeof prompt === 'object' && !Array.isArray(prompt) && 'id' in prompt);
+  const hostedTools = Array.isArray(body.tools)
+    ? body.tools.filter((t) => t !== null && typeof t === 'object' && HOSTED_TOOL.test(String((t as Body).type))).length
+    : 0;
+  return (storedContext ? (quote?.contextWindow ?? DEFAULT_CONTEXT_WINDOW) : 0) + hostedTools * FILE_REFERENCE_TOKENS;
 }
 
 export function worstCase(
@@ -45,7 +66,7 @@ export function worstCase(
 ): WorstCase {
   const outputTokens = outputLimit(body, endpoint, quote, defaultMaxOutput);
   // The bound is free; counting is only worth it when the bound does not fit a budget.
-  const inputTokens = count ? countPromptTokens(body, model, true) : promptBound(rawText);
+  const inputTokens = (count ? countPromptTokens(body, model, true) : promptBound(body, rawText, model)) + unseenInput(body, quote);
   if (!quote) return { inputTokens, outputTokens, costNano: 0, counted: count };
   // Anthropic cache writes cost more than plain input, up to 2× for a 1-hour TTL.
   const mayWriteCache = rawText.includes('"cache_control"');

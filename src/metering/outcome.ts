@@ -13,6 +13,8 @@ export type Outcome =
   | { kind: 'provider_error'; status: number }
   /** Never reached the provider (unreachable / reset before an answer). */
   | { kind: 'unreachable'; status: number }
+  /** Accepted for later (a Responses `background` job): billed later, unseen here, so the worst case. */
+  | { kind: 'deferred'; status: number; inputTokens: number; outputTokens: number }
   /** Cut before the end: stream broke, provider timed out, or the client left. */
   | { kind: 'cut'; status: number; reported: Usage | undefined; text: string; reason: 'client_left' | 'upstream_cut' | 'timeout' };
 
@@ -24,6 +26,9 @@ export interface MeteredUsage {
 export function usageOf(outcome: Outcome, body: Record<string, unknown>, model: string, free: boolean): MeteredUsage {
   if (free || outcome.kind === 'provider_error' || outcome.kind === 'unreachable') return { usage: ZERO_USAGE, estimated: false };
   if (outcome.kind === 'complete' && outcome.reported) return { usage: outcome.reported, estimated: false };
+  if (outcome.kind === 'deferred') {
+    return { usage: { ...ZERO_USAGE, inputTokens: outcome.inputTokens, outputTokens: outcome.outputTokens }, estimated: true };
+  }
   // Partial reports (Anthropic's message_start carries the real input count) are kept; the rest is counted.
   const reported = outcome.reported;
   const outputTokens = Math.max(reported?.outputTokens ?? 0, countOutputTokens(outcome.text, model));

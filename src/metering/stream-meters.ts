@@ -21,7 +21,10 @@ export interface StreamMeter {
   readonly rewrites: boolean;
   /** Look at one event; returns the bytes to relay for it (possibly empty). */
   observe(ev: SseEvent): Buffer;
+  /** Usage reported so far (possibly partial: Anthropic's message_start has output_tokens 1). */
   usage(): Usage | undefined;
+  /** Whether the provider's final usage arrived; a stream that ends without it is estimated. */
+  final(): boolean;
   relayedText(): string;
 }
 
@@ -82,6 +85,10 @@ export class OpenAIStreamMeter extends TextKeeper implements StreamMeter {
   usage(): Usage | undefined {
     return this.reported;
   }
+
+  final(): boolean {
+    return this.reported !== undefined;
+  }
 }
 
 /**
@@ -120,19 +127,27 @@ export class ResponsesStreamMeter extends TextKeeper implements StreamMeter {
   usage(): Usage | undefined {
     return this.reported;
   }
+
+  final(): boolean {
+    return this.reported !== undefined;
+  }
 }
 
 /** Anthropic Messages streams: message_start, then cumulative message_delta values (overwrite). */
 export class AnthropicStreamMeter extends TextKeeper implements StreamMeter {
   readonly rewrites = false;
   private counts: AnthropicCounts = {};
+  private sawDelta = false;
 
   observe(ev: SseEvent): Buffer {
     const json = parseJson(ev.data);
     if (!json) return ev.raw;
     const type = json.type ?? ev.event;
     if (type === 'message_start') this.counts = overlayAnthropic(this.counts, (json.message as Record<string, unknown> | undefined)?.usage);
-    else if (type === 'message_delta') this.counts = overlayAnthropic(this.counts, json.usage);
+    else if (type === 'message_delta') {
+      this.counts = overlayAnthropic(this.counts, json.usage);
+      this.sawDelta = true;
+    }
     else if (type === 'content_block_delta') {
       const delta = json.delta as Record<string, unknown> | undefined;
       this.keep(delta?.text);
@@ -144,5 +159,10 @@ export class AnthropicStreamMeter extends TextKeeper implements StreamMeter {
 
   usage(): Usage | undefined {
     return usageFromAnthropicCounts(this.counts);
+  }
+
+  /** message_start's output_tokens is a placeholder; only message_delta carries the real count. */
+  final(): boolean {
+    return this.sawDelta;
   }
 }

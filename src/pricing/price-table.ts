@@ -20,6 +20,8 @@ export interface PriceQuote {
   rates: TieredRates;
   /** The model's maximum output, when known: bounds a worst case when the request sets none. */
   maxOutputTokens: number | undefined;
+  /** The model's context window, when known: bounds input the provider adds from stored context. */
+  contextWindow?: number | undefined;
 }
 
 /** Our provider names → genai-prices provider ids, where they differ or we want them pinned. */
@@ -98,6 +100,7 @@ function fromGenaiPrices(providerName: string, model: string, at: Date, maxOutpu
     source: `@pydantic/genai-prices ${GENAI_PRICES_VERSION} (data of ${GENAI_PRICES_DATE}): ${result.provider.id}/${result.model.id}`,
     rates,
     maxOutputTokens,
+    contextWindow: result.model.context_window,
   };
 }
 

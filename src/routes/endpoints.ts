@@ -19,6 +19,8 @@ export interface Endpoint {
   /** Text of a non-stream reply, for estimates when the provider reports no usage. */
   text(body: Record<string, unknown>): string;
   meter(stripUsage: boolean): StreamMeter;
+  /** A reply that accepts work for later (billed later, never reported to us). */
+  deferred(body: Record<string, unknown>): boolean;
   /** Upstream path under the provider's base URL; undefined when that provider cannot serve it. */
   upstreamPath(provider: ProviderConfig): string | undefined;
 }
@@ -45,6 +47,7 @@ export const ENDPOINTS: readonly Endpoint[] = [
     usage: (b) => usageFromOpenAI(b.usage),
     text: chatText,
     meter: (strip) => new OpenAIStreamMeter(strip),
+    deferred: () => false,
     upstreamPath: openaiPath('/chat/completions', true),
   },
   {
@@ -55,6 +58,7 @@ export const ENDPOINTS: readonly Endpoint[] = [
     usage: (b) => usageFromOpenAI(b.usage),
     text: chatText,
     meter: (strip) => new OpenAIStreamMeter(strip),
+    deferred: () => false,
     upstreamPath: openaiPath('/completions', false),
   },
   {
@@ -65,6 +69,7 @@ export const ENDPOINTS: readonly Endpoint[] = [
     usage: (b) => usageFromOpenAI(b.usage),
     text: () => '',
     meter: () => new OpenAIStreamMeter(false),
+    deferred: () => false,
     upstreamPath: openaiPath('/embeddings', false),
   },
   {
@@ -80,6 +85,7 @@ export const ENDPOINTS: readonly Endpoint[] = [
         .map((c) => str(c.text))
         .join(''),
     meter: () => new ResponsesStreamMeter(),
+    deferred: (b) => b.status === 'queued' || b.status === 'in_progress',
     upstreamPath: openaiPath('/responses', false),
   },
   {
@@ -93,6 +99,7 @@ export const ENDPOINTS: readonly Endpoint[] = [
         .map((c) => str(c.text) + str(c.thinking))
         .join(''),
     meter: () => new AnthropicStreamMeter(),
+    deferred: () => false,
     upstreamPath: (p) => (p.api === 'anthropic' ? '/v1/messages' : undefined),
   },
   {
@@ -103,6 +110,7 @@ export const ENDPOINTS: readonly Endpoint[] = [
     usage: () => undefined,
     text: () => '',
     meter: () => new AnthropicStreamMeter(),
+    deferred: () => false,
     upstreamPath: (p) => (p.api === 'anthropic' ? '/v1/messages/count_tokens' : undefined),
   },
 ];

@@ -110,7 +110,7 @@ async function proxy(req: FastifyRequest, reply: FastifyReply, endpoint: Endpoin
 
   // 6 · forward; a client that leaves aborts the upstream call at once (we stop paying).
   const abort = new AbortController();
-  const flight: Flight = { settle, clientLeft: false, provider: route.provider.name, log: req.log };
+  const flight: Flight = { settle, worst, clientLeft: false, provider: route.provider.name, log: req.log };
   reply.raw.on('close', () => {
     if (!reply.raw.writableFinished) {
       flight.clientLeft = true;
@@ -127,7 +127,11 @@ async function proxy(req: FastifyRequest, reply: FastifyReply, endpoint: Endpoin
 
     // 7 · meter: streams are relayed as they arrive; other bodies are read whole (they are small) for their usage.
     const isStream = /text\/event-stream/i.test(String(upstream.headers['content-type'] ?? ''));
-    if (isStream && upstream.statusCode < 300) return reply.send(relayStream(upstream, endpoint.meter(stripUsage), flight));
+    if (isStream && upstream.statusCode < 300) {
+      const relay = relayStream(upstream, endpoint.meter(stripUsage), flight);
+      endStalledClient(reply.raw, relay, flight, config.server.upstreamTimeoutMs);
+      return reply.send(relay);
+    }
     return reply.send(await readWhole(upstream, endpoint, flight));
   } catch (err) {
     // Whatever went wrong after the reservation was made, it is closed (a no-op if already settled).
@@ -139,6 +143,8 @@ async function proxy(req: FastifyRequest, reply: FastifyReply, endpoint: Endpoin
 /** One forwarded request's way of ending: its settle function and whether the client left. */
 interface Flight {
   settle(outcome: Outcome): void;
+  /** The reserved worst case's tokens: what a deferred job is recorded at. */
+  worst: { inputTokens: number; outputTokens: number };
   clientLeft: boolean;
   provider: string;
   log: FastifyRequest['log'];
@@ -161,7 +167,12 @@ async function forward(deps: Deps, flight: Flight, call: UpstreamCall): Promise<
 /** A stream relayed chunk by chunk; settled as it ends (before the client sees the end) or as it breaks. */
 function relayStream(upstream: UpstreamResponse, meter: StreamMeter, flight: Flight): Readable {
   const relay = meteringRelay(meter, () =>
-    flight.settle({ kind: 'complete', status: upstream.statusCode, reported: meter.usage(), text: meter.relayedText() }),
+    flight.settle(
+      meter.final()
+        ? { kind: 'complete', status: upstream.statusCode, reported: meter.usage(), text: meter.relayedText() }
+        : // Ended cleanly but without final usage (e.g. an in-stream error event): estimated.
+          { kind: 'cut', status: upstream.statusCode, reported: meter.usage(), text: meter.relayedText(), reason: 'upstream_cut' },
+    ),
   );
   pipeline(upstream.body, relay, (err) => {
     if (!err) return;
@@ -171,6 +182,29 @@ function relayStream(upstream: UpstreamResponse, meter: StreamMeter, flight: Fli
     if (!flight.clientLeft) flight.log.warn({ err: upstreamError(err, flight.provider), provider: flight.provider }, 'upstream stream ended early');
   });
   return relay;
+}
+
+/**
+ * A client that stops reading holds the stream (and its reservation, and the provider's
+ * connection) forever: undici's body timeout does not run while backpressure pauses the body.
+ * When the response has not drained for the upstream timeout, the client is treated as gone.
+ */
+function endStalledClient(res: FastifyReply['raw'], relay: Readable, flight: Flight, timeoutMs: number): void {
+  let stalledSince: number | undefined;
+  const timer = setInterval(() => {
+    if (!res.writableNeedDrain) {
+      stalledSince = undefined;
+      return;
+    }
+    stalledSince ??= Date.now();
+    if (Date.now() - stalledSince >= timeoutMs) {
+      flight.clientLeft = true;
+      relay.destroy(new Error('the client stopped reading the stream'));
+      res.destroy();
+    }
+  }, Math.max(50, Math.min(timeoutMs / 4, 1000)));
+  timer.unref();
+  relay.once('close', () => clearInterval(timer));
 }
 
 /** A whole (non-stream) body: usage read from it, settled before the client gets a byte. */
@@ -187,6 +221,10 @@ async function readWhole(upstream: UpstreamResponse, endpoint: Endpoint, flight:
     return bytes;
   }
   const parsed = parseObject(bytes);
+  if (parsed && endpoint.deferred(parsed)) {
+    flight.settle({ kind: 'deferred', status: upstream.statusCode, ...flight.worst });
+    return bytes;
+  }
   flight.settle({
     kind: 'complete',
     status: upstream.statusCode,

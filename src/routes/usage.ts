@@ -55,7 +55,10 @@ export function registerUsageRoutes(app: FastifyInstance, deps: Deps): void {
   app.get('/alerts/deliveries', async (req) => {
     const q = req.query as Query;
     const team = scopedTeam(req, q.team);
-    return { data: deps.ledger.deliveries(team, 200) };
+    const rows = deps.ledger.deliveries(team, 200);
+    // A webhook URL is a credential (Slack's carry their token): only admins see more than its host.
+    const admin = req.principal?.kind === 'admin';
+    return { data: admin ? rows : rows.map((r) => ({ ...r, url: originOf(r.url) })) };
   });
 }
 
@@ -118,6 +121,14 @@ function toCsv(keys: GroupKey[], rows: Record<string, unknown>[]): string {
     return /[",\n\r]/.test(safe) ? `"${safe.replace(/"/g, '""')}"` : safe;
   };
   return [header.join(','), ...rows.map((r) => header.map((h) => cell(r[h])).join(','))].join('\n') + '\n';
+}
+
+function originOf(url: string): string {
+  try {
+    return new URL(url).origin;
+  } catch {
+    return '';
+  }
 }
 
 function encodeCursor(ts: number, id: number): string {

@@ -4,7 +4,7 @@ import { Tiktoken } from 'js-tiktoken/lite';
 import cl100k from 'js-tiktoken/ranks/cl100k_base';
 import o200k from 'js-tiktoken/ranks/o200k_base';
 import { describe, expect, it } from 'vitest';
-import { countOutputTokens, countPromptTokens, FILE_REFERENCE_TOKENS, IMAGE_TOKENS, promptBound } from '../../src/estimate/prompt.js';
+import { countOutputTokens, countPromptTokens, FILE_REFERENCE_TOKENS, IMAGE_TOKENS, IMAGE_TOKENS_GPT_4O_MINI, promptBound } from '../../src/estimate/prompt.js';
 import { countTokens, encodingFor, safetyFactor } from '../../src/estimate/tokenizer.js';
 import { outputLimit, worstCase } from '../../src/estimate/worst-case.js';
 import type { PriceQuote } from '../../src/pricing/price-table.js';
@@ -176,11 +176,11 @@ describe('worstCase', () => {
     expect(bytes).toBeGreaterThan(rawText.length); // fixture check: multi-byte text
     const w = worstCase(body, rawText, 'gpt-4o', '/v1/chat/completions', GPT_4O_QUOTE, 4096, false);
     expect(w).toEqual({ inputTokens: bytes, outputTokens: 50, costNano: bytes * 2500 + 50 * 10_000, counted: false });
-    expect(promptBound(rawText)).toBe(bytes);
+    expect(promptBound(body, rawText, 'gpt-4o')).toBe(bytes);
   });
 
   it('adds a ceiling for each image and each file given by URL or id, which bytes cannot bound', () => {
-    const withRefs = JSON.stringify({
+    const refs = {
       model: 'gpt-4o',
       messages: [{ role: 'user', content: [
         { type: 'text', text: 'what is in these?' },
@@ -188,11 +188,24 @@ describe('worstCase', () => {
         { type: 'image_url', image_url: { url: 'https://example.com/b.png' } },
         { type: 'file', file: { file_id: 'file-abc' } },
       ] }],
-    });
-    expect(promptBound(withRefs)).toBe(utf8Bytes(withRefs) + 2 * IMAGE_TOKENS + FILE_REFERENCE_TOKENS);
-    // Anthropic's image block.
-    const claude = JSON.stringify({ messages: [{ role: 'user', content: [{ type: 'image', source: { type: 'base64', data: 'AAAA' } }] }] });
-    expect(promptBound(claude)).toBe(utf8Bytes(claude) + IMAGE_TOKENS);
+    };
+    const withRefs = JSON.stringify(refs);
+    expect(promptBound(refs, withRefs, 'gpt-4o')).toBe(utf8Bytes(withRefs) + 2 * IMAGE_TOKENS + FILE_REFERENCE_TOKENS);
+    // gpt-4o-mini bills images at many more tokens.
+    expect(promptBound(refs, withRefs, 'gpt-4o-mini')).toBe(utf8Bytes(withRefs) + 2 * IMAGE_TOKENS_GPT_4O_MINI + FILE_REFERENCE_TOKENS);
+    // Anthropic's image block; a JSON escape in the raw text cannot hide it (the parsed body is walked).
+    const claude = { messages: [{ role: 'user', content: [{ type: 'image', source: { type: 'base64', data: 'AAAA' } }] }] };
+    const escaped = JSON.stringify(claude).replace('"type":"image"', '"typ\\u0065":"image"');
+    expect(escaped).toContain('typ\\u0065');
+    expect(promptBound(claude, escaped, 'claude-sonnet-4-0')).toBe(utf8Bytes(escaped) + IMAGE_TOKENS);
+  });
+
+  it('reserves the model’s context window for stored context, and a ceiling per hosted tool', () => {
+    const body = { model: 'gpt-4o', input: 'and then?', previous_response_id: 'resp_123', tools: [{ type: 'web_search' }, { type: 'function', name: 'f' }] };
+    const raw = JSON.stringify(body);
+    const quote = { ...GPT_4O_QUOTE, contextWindow: 128_000 };
+    const w = worstCase(body, raw, 'gpt-4o', '/v1/responses', quote, 4096, false);
+    expect(w.inputTokens).toBe(utf8Bytes(raw) + 128_000 + FILE_REFERENCE_TOKENS);
   });
 
   it('with counting, uses the tokenizer count', () => {
