@@ -24,6 +24,7 @@ import { ratesFor } from '../pricing/rates.js';
 import { routeModel } from '../routing/route-model.js';
 import { callUpstream, upstreamError, type UpstreamCall, type UpstreamResponse } from '../upstream/forward.js';
 import { clientResponseHeaders } from '../upstream/headers.js';
+import { MAX_WHOLE_BODY_BYTES, readAtMost } from '../upstream/read-body.js';
 import { upstreamRequestBody } from '../upstream/request-body.js';
 import { ENDPOINTS, type Endpoint } from './endpoints.js';
 import { parsedBody, teamOf } from './request-context.js';
@@ -211,7 +212,7 @@ function endStalledClient(res: FastifyReply['raw'], relay: Readable, flight: Fli
 async function readWhole(upstream: UpstreamResponse, endpoint: Endpoint, flight: Flight): Promise<Buffer> {
   let bytes: Buffer;
   try {
-    bytes = Buffer.from(await upstream.body.arrayBuffer());
+    bytes = await readAtMost(upstream.body, MAX_WHOLE_BODY_BYTES);
   } catch (err) {
     flight.settle({ kind: 'cut', status: upstream.statusCode, reported: undefined, text: '', reason: flight.clientLeft ? 'client_left' : 'upstream_cut' });
     throw flight.clientLeft ? err : upstreamError(err, flight.provider);

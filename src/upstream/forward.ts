@@ -43,6 +43,7 @@ export async function callUpstream(pools: UpstreamPools, call: UpstreamCall): Pr
 }
 
 export function upstreamError(err: unknown, provider: string): TollgateError | unknown {
+  if (err instanceof TollgateError) return err;
   const code = (err as { code?: string } | undefined)?.code;
   if (code === 'UND_ERR_ABORTED' || (err as Error | undefined)?.name === 'AbortError') return err;
   if (code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT') {
