@@ -38,29 +38,24 @@ function openaiPath(suffix: string, anthropicCompatible: boolean) {
 const chatText = (b: Obj): string =>
   arr(b.choices).map((c) => str((c.message as Obj | undefined)?.content) + str(c.text)).join('');
 
+/** Chat and legacy completions: one wire shape, usage on request in streams. */
+function completionsEndpoint(path: string, suffix: string, anthropicCompatible: boolean): Endpoint {
+  return {
+    path,
+    dialect: 'openai',
+    free: false,
+    injectsStreamUsage: true,
+    usage: (b) => usageFromOpenAI(b.usage),
+    text: chatText,
+    meter: (strip) => new OpenAIStreamMeter(strip),
+    deferred: () => false,
+    upstreamPath: openaiPath(suffix, anthropicCompatible),
+  };
+}
+
 export const ENDPOINTS: readonly Endpoint[] = [
-  {
-    path: '/v1/chat/completions',
-    dialect: 'openai',
-    free: false,
-    injectsStreamUsage: true,
-    usage: (b) => usageFromOpenAI(b.usage),
-    text: chatText,
-    meter: (strip) => new OpenAIStreamMeter(strip),
-    deferred: () => false,
-    upstreamPath: openaiPath('/chat/completions', true),
-  },
-  {
-    path: '/v1/completions',
-    dialect: 'openai',
-    free: false,
-    injectsStreamUsage: true,
-    usage: (b) => usageFromOpenAI(b.usage),
-    text: chatText,
-    meter: (strip) => new OpenAIStreamMeter(strip),
-    deferred: () => false,
-    upstreamPath: openaiPath('/completions', false),
-  },
+  completionsEndpoint('/v1/chat/completions', '/chat/completions', true),
+  completionsEndpoint('/v1/completions', '/completions', false),
   {
     path: '/v1/embeddings',
     dialect: 'openai',
