@@ -5,12 +5,13 @@
  */
 import { request } from 'undici';
 import type { Alerting } from '../budget/budget-book.js';
-import type { AlertEvent, Ledger } from '../ledger/ledger.js';
+import type { WebhookConfig } from '../config/types.js';
+import type { AlertEvent, Delivery, Ledger } from '../ledger/ledger.js';
 import type { Clock } from '../budget/budget-book.js';
 import { webhookBody } from './format.js';
 
 export interface OutboxOptions {
-  webhooks: () => readonly { url: string; format: 'json' | 'slack' }[];
+  webhooks: () => readonly WebhookConfig[];
   maxAttempts: () => number;
   backoffBaseMs: () => number;
   clock: Clock;
@@ -47,11 +48,6 @@ export class AlertOutbox implements Alerting {
 
   /** Run a delivery pass soon, off the caller's stack. */
   wake(): void {
-    if (this.stopped) return;
-    if (this.running) {
-      this.rerun = true;
-      return;
-    }
     this.schedule(0);
   }
 
@@ -94,7 +90,7 @@ export class AlertOutbox implements Alerting {
     this.schedule(again ? 0 : (this.opts.pollMs ?? 1000));
   }
 
-  private async deliver(d: { id: number; url: string; format: 'json' | 'slack'; attempts: number; payload: Record<string, unknown> }): Promise<void> {
+  private async deliver(d: Delivery): Promise<void> {
     this.sending.add(d.id);
     try {
       await this.attempt(d);
@@ -103,7 +99,7 @@ export class AlertOutbox implements Alerting {
     }
   }
 
-  private async attempt(d: { id: number; url: string; format: 'json' | 'slack'; attempts: number; payload: Record<string, unknown> }): Promise<void> {
+  private async attempt(d: Delivery): Promise<void> {
     const at = this.opts.clock();
     let outcome: { ok: boolean; httpStatus?: number; error?: string };
     try {

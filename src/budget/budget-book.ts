@@ -4,10 +4,14 @@
  * hundreds of concurrent requests cannot all pass the same check: spend never passes a hard cap.
  * Spend per window is read from the ledger once and then kept in memory alongside it.
  */
-import type { BudgetConfig, TeamConfig, WindowKind } from '../config/types.js';
+import { WINDOW_KINDS, type BudgetConfig, type TeamConfig, type WindowKind } from '../config/types.js';
 import type { AlertEvent, Ledger, LedgerRecord, Reservation } from '../ledger/ledger.js';
 import { nanoToUsd, usdToNano } from '../pricing/money.js';
-import { isoOrNull, windowAt } from './windows.js';
+import { isoOrNull, windowAt, type WindowBounds } from './windows.js';
+
+function spendKey(team: string, kind: WindowKind, start: number): string {
+  return `${team}\u0000${kind}\u0000${start}`;
+}
 
 export type Clock = () => number;
 
@@ -102,9 +106,7 @@ export class BudgetBook {
     const reserved = this.reservedByTeam.get(team.name) ?? 0;
     for (const budget of team.budgets) {
       if (!budget.hardCap) continue;
-      const w = windowAt(budget.window, now);
-      const spent = this.spentIn(team.name, budget.window, w.start, w.resetsAt);
-      const limit = usdToNano(budget.limitUsd);
+      const { w, spent, limit } = this.windowSpend(team.name, budget, now);
       if (spent + reserved + worstCaseNano > limit) {
         return {
           team: team.name, budget, window: budget.window, limitNano: limit, spentNano: spent, reservedNano: reserved,
@@ -146,6 +148,12 @@ export class BudgetBook {
       return false;
     }
     this.release(reservationId);
+    this.counted(record, team);
+    return true;
+  }
+
+  /** A written record counts: as spend, in metrics, and against each alert threshold. */
+  private counted(record: LedgerRecord, team: TeamConfig | undefined): void {
     this.addSpend(record);
     try {
       this.observer?.recorded(record);
@@ -153,7 +161,6 @@ export class BudgetBook {
     } catch (err) {
       this.observer?.failed(err, 'recording an alert failed');
     }
-    return true;
   }
 
   /**
@@ -162,12 +169,7 @@ export class BudgetBook {
    */
   recover(teamNamed: (name: string) => TeamConfig | undefined): LedgerRecord[] {
     const records = this.ledger.recoverOpenReservations();
-    for (const r of records) {
-      this.addSpend(r);
-      this.observer?.recorded(r);
-      const team = teamNamed(r.team);
-      if (team) this.checkThresholds(team, r.ts);
-    }
+    for (const r of records) this.counted(r, teamNamed(r.team));
     return records;
   }
 
@@ -179,9 +181,7 @@ export class BudgetBook {
     const now = this.clock();
     const reserved = this.reservedByTeam.get(team.name) ?? 0;
     return team.budgets.map((b) => {
-      const w = windowAt(b.window, now);
-      const spent = this.spentIn(team.name, b.window, w.start, w.resetsAt);
-      const limit = usdToNano(b.limitUsd);
+      const { w, spent, limit } = this.windowSpend(team.name, b, now);
       return {
         team: team.name,
         window: b.window,
@@ -204,20 +204,23 @@ export class BudgetBook {
     this.reservedByTeam.set(held.team, (this.reservedByTeam.get(held.team) ?? 0) - held.amount);
   }
 
-  private spentIn(team: string, kind: WindowKind, start: number, end: number | null): number {
-    const key = `${team}\u0000${kind}\u0000${start}`;
+  /** A budget's window at `at`, its settled spend there and its limit, all in nano-dollars. */
+  private windowSpend(team: string, budget: BudgetConfig, at: number): { w: WindowBounds; spent: number; limit: number } {
+    const w = windowAt(budget.window, at);
+    const key = spendKey(team, budget.window, w.start);
     let spent = this.spent.get(key);
     if (spent === undefined) {
-      spent = this.ledger.spentBetween(team, start, end);
+      spent = this.ledger.spentBetween(team, w.start, w.resetsAt);
       this.spent.set(key, spent);
     }
-    return spent;
+    return { w, spent, limit: usdToNano(budget.limitUsd) };
   }
 
+  /** Only windows already read from the ledger are kept here; the others will read this record there. */
   private addSpend(record: LedgerRecord): void {
     if (record.costNano === 0) return;
-    for (const kind of ['hour', 'day', 'week', 'month', 'total'] as const) {
-      const key = `${record.team}\u0000${kind}\u0000${windowAt(kind, record.ts).start}`;
+    for (const kind of WINDOW_KINDS) {
+      const key = spendKey(record.team, kind, windowAt(kind, record.ts).start);
       const cached = this.spent.get(key);
       if (cached !== undefined) this.spent.set(key, cached + record.costNano);
     }
@@ -236,9 +239,7 @@ export class BudgetBook {
   private checkThresholds(team: TeamConfig, ts: number): void {
     for (const budget of team.budgets) {
       if (budget.alertAt.length === 0) continue;
-      const w = windowAt(budget.window, ts);
-      const spent = this.spentIn(team.name, budget.window, w.start, w.resetsAt);
-      const limit = usdToNano(budget.limitUsd);
+      const { w, spent, limit } = this.windowSpend(team.name, budget, ts);
       const fired = this.firedFor(team.name, budget.id, w.start);
       for (const threshold of budget.alertAt) {
         // A threshold is crossed when settled spend first reaches threshold × limit (SPEC §8).

@@ -7,7 +7,7 @@ import { PriceTable } from '../pricing/price-table.js';
 import type { Config, TeamConfig } from './types.js';
 
 export class ConfigStore {
-  private state: { config: Config; keys: KeyIndex; prices: PriceTable };
+  private state: Derived;
 
   constructor(config: Config) {
     this.state = derive(config);
@@ -26,7 +26,7 @@ export class ConfigStore {
   }
 
   team(name: string): TeamConfig | undefined {
-    return this.state.config.teams.find((t) => t.name === name);
+    return this.state.teams.get(name);
   }
 
   swap(config: Config): void {
@@ -34,6 +34,18 @@ export class ConfigStore {
   }
 }
 
-function derive(config: Config): { config: Config; keys: KeyIndex; prices: PriceTable } {
-  return { config, keys: new KeyIndex(config), prices: new PriceTable(config.prices) };
+interface Derived {
+  config: Config;
+  keys: KeyIndex;
+  prices: PriceTable;
+  teams: ReadonlyMap<string, TeamConfig>;
+}
+
+function derive(config: Config): Derived {
+  return {
+    config,
+    keys: new KeyIndex(config),
+    prices: new PriceTable(config.prices),
+    teams: new Map(config.teams.map((t) => [t.name, t])),
+  };
 }

@@ -3,6 +3,7 @@
  * shared ledger (PostgreSQL for several instances) can stand in without touching routes.
  * Every write is one short synchronous transaction.
  */
+import type { WebhookConfig } from '../config/types.js';
 import type { Usage } from '../metering/usage.js';
 import type { Rates } from '../pricing/rates.js';
 
@@ -134,7 +135,7 @@ export interface Ledger {
   usage(q: UsageQuery): UsageReport;
   requests(q: RequestsQuery): StoredRecord[];
   /** Records the event once; returns false when this team/window/start/threshold already fired. */
-  recordAlert(event: AlertEvent, webhooks: readonly { url: string; format: 'json' | 'slack' }[], now: number): boolean;
+  recordAlert(event: AlertEvent, webhooks: readonly WebhookConfig[], now: number): boolean;
   firedThresholds(team: string, budget: string, windowStart: number): number[];
   dueDeliveries(now: number, limit: number): Delivery[];
   recordAttempt(deliveryId: number, at: number, outcome: { ok: boolean; httpStatus?: number; error?: string }, next: { state: 'pending' | 'delivered' | 'failed'; nextAttemptAt: number }): void;

@@ -6,6 +6,7 @@
 import type { SseEvent } from './sse.js';
 import {
   overlayAnthropic,
+  parseJsonObject,
   usageFromAnthropicCounts,
   usageFromOpenAI,
   usageFromResponses,
@@ -28,9 +29,20 @@ export interface StreamMeter {
   relayedText(): string;
 }
 
-abstract class TextKeeper {
+/** What every meter keeps: the text relayed so far (bounded) and the usage reported so far. */
+abstract class MeterBase {
   private text = '';
   protected extraChars = 0;
+  protected reported: Usage | undefined;
+
+  usage(): Usage | undefined {
+    return this.reported;
+  }
+
+  /** For OpenAI-format streams the usage, once there, is the final one. */
+  final(): boolean {
+    return this.reported !== undefined;
+  }
 
   protected keep(s: unknown): void {
     if (typeof s !== 'string' || s.length === 0) return;
@@ -44,20 +56,13 @@ abstract class TextKeeper {
   }
 }
 
+/** A garbled event is relayed as is and simply not metered. */
 function parseJson(data: string | undefined): Record<string, unknown> | undefined {
-  if (data === undefined || data === '[DONE]') return undefined;
-  try {
-    const v: unknown = JSON.parse(data);
-    return v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined;
-  } catch {
-    return undefined; // a garbled event is relayed as is and simply not metered
-  }
+  return data === undefined || data === '[DONE]' ? undefined : parseJsonObject(data);
 }
 
 /** Chat completions and legacy completions streams. */
-export class OpenAIStreamMeter extends TextKeeper implements StreamMeter {
-  private reported: Usage | undefined;
-
+export class OpenAIStreamMeter extends MeterBase implements StreamMeter {
   /** @param stripUsage the client did not ask for usage: Tollgate did, so hide it. */
   constructor(readonly rewrites: boolean) {
     super();
@@ -82,13 +87,6 @@ export class OpenAIStreamMeter extends TextKeeper implements StreamMeter {
     return withoutUsageKey(ev, json);
   }
 
-  usage(): Usage | undefined {
-    return this.reported;
-  }
-
-  final(): boolean {
-    return this.reported !== undefined;
-  }
 }
 
 /**
@@ -106,9 +104,8 @@ function withoutUsageKey(ev: SseEvent, json: Record<string, unknown>): Buffer {
 }
 
 /** Responses API streams: usage arrives on the terminal response event. */
-export class ResponsesStreamMeter extends TextKeeper implements StreamMeter {
+export class ResponsesStreamMeter extends MeterBase implements StreamMeter {
   readonly rewrites = false;
-  private reported: Usage | undefined;
 
   observe(ev: SseEvent): Buffer {
     const json = parseJson(ev.data);
@@ -124,17 +121,10 @@ export class ResponsesStreamMeter extends TextKeeper implements StreamMeter {
     return ev.raw;
   }
 
-  usage(): Usage | undefined {
-    return this.reported;
-  }
-
-  final(): boolean {
-    return this.reported !== undefined;
-  }
 }
 
 /** Anthropic Messages streams: message_start, then cumulative message_delta values (overwrite). */
-export class AnthropicStreamMeter extends TextKeeper implements StreamMeter {
+export class AnthropicStreamMeter extends MeterBase implements StreamMeter {
   readonly rewrites = false;
   private counts: AnthropicCounts = {};
   private sawDelta = false;
@@ -157,12 +147,12 @@ export class AnthropicStreamMeter extends TextKeeper implements StreamMeter {
     return ev.raw;
   }
 
-  usage(): Usage | undefined {
+  override usage(): Usage | undefined {
     return usageFromAnthropicCounts(this.counts);
   }
 
   /** message_start's output_tokens is a placeholder; only message_delta carries the real count. */
-  final(): boolean {
+  override final(): boolean {
     return this.sawDelta;
   }
 }

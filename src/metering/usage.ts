@@ -27,6 +27,15 @@ function obj(v: unknown): Obj | undefined {
   return v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Obj) : undefined;
 }
 
+/** A provider's JSON text as an object, or undefined for anything else (garbled bodies included). */
+export function parseJsonObject(text: string): Obj | undefined {
+  try {
+    return obj(JSON.parse(text));
+  } catch {
+    return undefined;
+  }
+}
+
 /** A provider's count, or undefined when absent or not a sane count (never trust a body blindly). */
 function count(v: unknown): number | undefined {
   return typeof v === 'number' && Number.isSafeInteger(v) && v >= 0 ? v : undefined;

@@ -4,13 +4,11 @@
  * Anthropic one is the host root).
  */
 import type { ProviderConfig } from '../config/types.js';
-import type { Dialect } from '../errors.js';
 import { AnthropicStreamMeter, OpenAIStreamMeter, ResponsesStreamMeter, type StreamMeter } from '../metering/stream-meters.js';
 import { usageFromAnthropic, usageFromOpenAI, usageFromResponses, type Usage } from '../metering/usage.js';
 
 export interface Endpoint {
   path: string;
-  dialect: Dialect;
   /** Free endpoints (token counting) are recorded but never priced or budgeted. */
   free: boolean;
   /** Chat/completions streams may be asked for usage (stream_options.include_usage). */
@@ -42,7 +40,6 @@ const chatText = (b: Obj): string =>
 function completionsEndpoint(path: string, suffix: string, anthropicCompatible: boolean): Endpoint {
   return {
     path,
-    dialect: 'openai',
     free: false,
     injectsStreamUsage: true,
     usage: (b) => usageFromOpenAI(b.usage),
@@ -58,7 +55,6 @@ export const ENDPOINTS: readonly Endpoint[] = [
   completionsEndpoint('/v1/completions', '/completions', false),
   {
     path: '/v1/embeddings',
-    dialect: 'openai',
     free: false,
     injectsStreamUsage: false,
     usage: (b) => usageFromOpenAI(b.usage),
@@ -69,7 +65,6 @@ export const ENDPOINTS: readonly Endpoint[] = [
   },
   {
     path: '/v1/responses',
-    dialect: 'openai',
     free: false,
     injectsStreamUsage: false,
     usage: (b) => usageFromResponses(b.usage),
@@ -85,7 +80,6 @@ export const ENDPOINTS: readonly Endpoint[] = [
   },
   {
     path: '/v1/messages',
-    dialect: 'anthropic',
     free: false,
     injectsStreamUsage: false,
     usage: (b) => usageFromAnthropic(b.usage),
@@ -99,7 +93,6 @@ export const ENDPOINTS: readonly Endpoint[] = [
   },
   {
     path: '/v1/messages/count_tokens',
-    dialect: 'anthropic',
     free: true,
     injectsStreamUsage: false,
     usage: () => undefined,

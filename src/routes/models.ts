@@ -9,6 +9,7 @@ import type { Deps } from '../deps.js';
 import { TollgateError } from '../errors.js';
 import { PRICE_OVERRIDES } from '../pricing/overrides.js';
 import { anyGlobMatches } from '../routing/glob.js';
+import { providerFor } from '../routing/route-model.js';
 
 /** What an API model id looks like: no price-data suffixes such as `:extended` or a trailing `-`. */
 const MODEL_NAME = /^[a-z0-9][a-z0-9._-]*[a-z0-9]$/i;
@@ -56,8 +57,8 @@ export function registerModelsRoute(app: FastifyInstance, deps: Deps): void {
       const known = findProvider({ providerId: PRICE_DATA_PROVIDER[provider.name] ?? provider.name })?.models.flatMap(concreteIds) ?? [];
       const candidates = [...Object.keys(prices), ...PRICE_OVERRIDES.map((o) => o.match), ...known];
       for (const id of candidates) {
-        if (seen.has(id) || /[*?]/.test(id) || !anyGlobMatches(provider.models, id)) continue;
-        if (providers.find((p) => anyGlobMatches(p.models, id)) !== provider) continue;
+        // Listed under the provider that routing would send it to.
+        if (seen.has(id) || /[*?]/.test(id) || providerFor(id, providers) !== provider) continue;
         if (allowList && !anyGlobMatches(allowList, id)) continue;
         seen.set(id, provider.name);
       }

@@ -5,6 +5,7 @@ import type { Deps } from '../deps.js';
 import { project, type Candidate } from '../projection/projection.js';
 import { ratesFor } from '../pricing/rates.js';
 import { anyGlobMatches } from '../routing/glob.js';
+import { providerFor } from '../routing/route-model.js';
 import { scopedTeam } from './request-context.js';
 
 /** Widely used low-cost models a team might move traffic to; offered only when routable and priced. */
@@ -33,7 +34,7 @@ export function registerProjectionRoute(app: FastifyInstance, deps: Deps): void 
     const { config, prices } = deps.store;
     const teamConfig = team === undefined ? undefined : deps.store.team(team);
     const candidates: Candidate[] = [...new Set([...CHEAPER_CANDIDATES, ...Object.keys(config.prices).filter((m) => !m.includes('*'))])].flatMap((model) => {
-      const provider = config.providers.find((p) => anyGlobMatches(p.models, model));
+      const provider = providerFor(model, config.providers);
       if (!provider || (teamConfig?.models && !anyGlobMatches(teamConfig.models, model))) return [];
       const quote = prices.lookup(provider.name, model, new Date(now));
       return quote ? [{ model, provider: provider.name, rates: ratesFor(quote.rates, 0) }] : [];

@@ -18,7 +18,7 @@ import type { LedgerRecord } from '../ledger/ledger.js';
 import { meteringRelay } from '../metering/relay.js';
 import type { StreamMeter } from '../metering/stream-meters.js';
 import { usageOf, type Outcome } from '../metering/outcome.js';
-import { ZERO_USAGE } from '../metering/usage.js';
+import { parseJsonObject, ZERO_USAGE } from '../metering/usage.js';
 import { costNano } from '../pricing/cost.js';
 import { ratesFor } from '../pricing/rates.js';
 import { routeModel } from '../routing/route-model.js';
@@ -221,7 +221,7 @@ async function readWhole(upstream: UpstreamResponse, endpoint: Endpoint, flight:
     flight.settle({ kind: 'provider_error', status: upstream.statusCode });
     return bytes;
   }
-  const parsed = parseObject(bytes);
+  const parsed = parseJsonObject(bytes.toString('utf8'));
   if (parsed && endpoint.deferred(parsed)) {
     flight.settle({ kind: 'deferred', status: upstream.statusCode, ...flight.worst });
     return bytes;
@@ -249,11 +249,4 @@ function firstHeader(v: string | string[] | undefined): string | undefined {
   return Array.isArray(v) ? v[0] : v;
 }
 
-function parseObject(bytes: Buffer): Record<string, unknown> | undefined {
-  try {
-    const v: unknown = JSON.parse(bytes.toString('utf8'));
-    return v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined;
-  } catch {
-    return undefined;
-  }
-}
+

@@ -30,6 +30,11 @@ export function routeModel(requested: string, providers: readonly ProviderConfig
 }
 
 function firstMatch(model: string, providers: readonly ProviderConfig[]): Route | undefined {
-  const provider = providers.find((p) => anyGlobMatches(p.models, model));
+  const provider = providerFor(model, providers);
   return provider ? { provider, model } : undefined;
+}
+
+/** The provider a bare model id goes to: the first whose globs match (config order is priority). */
+export function providerFor(model: string, providers: readonly ProviderConfig[]): ProviderConfig | undefined {
+  return providers.find((p) => anyGlobMatches(p.models, model));
 }
