@@ -7,42 +7,36 @@ import type { WebhookConfig } from '../config/types.js';
 import type { Usage } from '../metering/usage.js';
 import type { Rates } from '../pricing/rates.js';
 
-export interface LedgerRecord {
-  requestId: string;
+/** What a request is, known before it is forwarded: shared by its reservation and its record. */
+export interface RequestFacts {
   ts: number;
   team: string;
   keyId: string;
   provider: string;
   model: string;
   endpoint: string;
-  status: number;
   stream: boolean;
+  rates: Rates | null;
+  priceSource: string | null;
+  unpriced: boolean;
+}
+
+export interface LedgerRecord extends RequestFacts {
+  requestId: string;
+  status: number;
   latencyMs: number;
   usage: Usage;
   costNano: number;
   estimated: boolean;
-  unpriced: boolean;
-  rates: Rates | null;
-  priceSource: string | null;
   upstreamRequestId: string | null;
 }
 
-export interface Reservation {
+export interface Reservation extends RequestFacts {
   id: string;
-  ts: number;
-  team: string;
-  keyId: string;
-  provider: string;
-  model: string;
-  endpoint: string;
-  stream: boolean;
   worstCaseNano: number;
   /** The worst case's own token bounds, so a recovered row shows what it assumed. */
   inputTokens: number;
   outputTokens: number;
-  rates: Rates | null;
-  priceSource: string | null;
-  unpriced: boolean;
 }
 
 export interface Refusal {

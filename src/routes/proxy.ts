@@ -14,7 +14,7 @@ import { refusalMessage } from '../budget/budget-book.js';
 import type { Deps } from '../deps.js';
 import { TollgateError } from '../errors.js';
 import { worstCase } from '../estimate/worst-case.js';
-import type { LedgerRecord } from '../ledger/ledger.js';
+import type { LedgerRecord, RequestFacts } from '../ledger/ledger.js';
 import { meteringRelay } from '../metering/relay.js';
 import type { StreamMeter } from '../metering/stream-meters.js';
 import { usageOf, type Outcome } from '../metering/outcome.js';
@@ -68,11 +68,14 @@ async function proxy(req: FastifyRequest, reply: FastifyReply, endpoint: Endpoin
     worstCase(body, rawText, route.model, endpoint.path, quote, config.defaultMaxOutputTokens, count);
   let worst = estimate(false);
   if (!endpoint.free && !deps.budgets.fits(team, worst.costNano)) worst = estimate(true);
-  const reservation = {
-    id: reservationId, ts: startedAt, team: team.name, keyId: req.principal?.keyId ?? '', provider: route.provider.name,
-    model: route.model, endpoint: endpoint.path, stream: body.stream === true, worstCaseNano: endpoint.free ? 0 : worst.costNano,
-    inputTokens: worst.inputTokens, outputTokens: worst.outputTokens, rates: quote ? ratesFor(quote.rates, worst.inputTokens) : null,
+  const facts: RequestFacts = {
+    ts: startedAt, team: team.name, keyId: req.principal?.keyId ?? '', provider: route.provider.name, model: route.model,
+    endpoint: endpoint.path, stream: body.stream === true, rates: quote ? ratesFor(quote.rates, worst.inputTokens) : null,
     priceSource: quote?.source ?? null, unpriced: !quote && !endpoint.free,
+  };
+  const reservation = {
+    ...facts, id: reservationId, worstCaseNano: endpoint.free ? 0 : worst.costNano,
+    inputTokens: worst.inputTokens, outputTokens: worst.outputTokens,
   };
   const admission = deps.budgets.admit(team, reservation, !endpoint.free);
   if (!admission.ok) {
@@ -94,11 +97,10 @@ async function proxy(req: FastifyRequest, reply: FastifyReply, endpoint: Endpoin
     settled = true;
     const metered = meteredOrBound(outcome, body, rawText, route.model, endpoint.free);
     const rates = quote ? ratesFor(quote.rates, metered.usage.inputTokens) : null;
+    // The rates at settlement may differ from the reservation's (a long-context tier is chosen by real input).
     const record: LedgerRecord = {
-      requestId: reservationId, ts: startedAt, team: team.name, keyId: reservation.keyId, provider: route.provider.name,
-      model: route.model, endpoint: endpoint.path, status: outcome.status, stream: reservation.stream,
-      latencyMs: performance.now() - t0, usage: metered.usage, costNano: rates ? costNano(metered.usage, rates) : 0,
-      estimated: metered.estimated, unpriced: reservation.unpriced, rates, priceSource: quote?.source ?? null,
+      ...facts, rates, requestId: reservationId, status: outcome.status, latencyMs: performance.now() - t0,
+      usage: metered.usage, costNano: rates ? costNano(metered.usage, rates) : 0, estimated: metered.estimated,
       upstreamRequestId,
     };
     try {
