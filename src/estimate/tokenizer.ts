@@ -1,20 +1,42 @@
 /**
- * Token counting with js-tiktoken. Encoders are built on first use (each costs ~100 ms). Text
- * that spells a special token (`<|endoftext|>`) is counted as the ordinary text providers bill it
- * as, never as one token and never thrown on: prompts are client-controlled.
+ * Token counting with js-tiktoken, in linear time on any input. Encoders are built on first use
+ * (each costs ~100 ms). Text that spells a special token (`<|endoftext|>`) is counted as the
+ * ordinary text providers bill it as, never as one token and never thrown on: prompts are
+ * client-controlled.
+ *
+ * Why not `encode(text)` whole: tiktoken first splits text into pieces with its pattern (linear),
+ * then merges each piece's bytes pair by pair, which js-tiktoken does in time quadratic in the
+ * piece's length. Whitespace runs, letter runs, CJK and emoji runs are each one piece: 25,000
+ * spaces took 54 s. So pieces are cut out with the same pattern here, each short piece is merged
+ * on its own (the count of a piece does not depend on its neighbours, so the sum is exact), and a
+ * long piece is bounded by its UTF-8 bytes (a token is at least one byte) or, for estimates,
+ * counted in slices.
  */
-import { Tiktoken } from 'js-tiktoken/lite';
+import { Tiktoken, type TiktokenBPE } from 'js-tiktoken/lite';
 import cl100k from 'js-tiktoken/ranks/cl100k_base';
 import o200k from 'js-tiktoken/ranks/o200k_base';
 
 export type EncodingName = 'o200k_base' | 'cl100k_base';
 
-const encoders = new Map<EncodingName, Tiktoken>();
+/** Pieces longer than this are never merged: their cost grows with the square of their length. */
+const MAX_MERGED_PIECE = 32;
+/** Pieces counted once are remembered: prose repeats its pieces, so a cache makes counting cheap. */
+const CACHE_ENTRIES = 50_000;
 
-function encoder(name: EncodingName): Tiktoken {
+interface Encoder {
+  tiktoken: Tiktoken;
+  pattern: RegExp;
+  cache: Map<string, number>;
+}
+
+const RANKS: Record<EncodingName, TiktokenBPE> = { o200k_base: o200k, cl100k_base: cl100k };
+const encoders = new Map<EncodingName, Encoder>();
+
+function encoder(name: EncodingName): Encoder {
   let enc = encoders.get(name);
   if (!enc) {
-    enc = new Tiktoken(name === 'o200k_base' ? o200k : cl100k);
+    const ranks = RANKS[name];
+    enc = { tiktoken: new Tiktoken(ranks), pattern: new RegExp(ranks.pat_str, 'gu'), cache: new Map() };
     encoders.set(name, enc);
   }
   return enc;
@@ -38,31 +60,99 @@ export function safetyFactor(model: string): number {
 }
 
 /**
- * BPE merging in js-tiktoken is quadratic in the length of a run without spaces (20,000 letters
- * take ~36 s): one prompt could stall the event loop. Runs are cut into RUN_SLICE-character slices
- * and counted apart (cuts can only add tokens: the safe side), and past RUN_CHARS_COUNTED such
- * characters, or MAX_COUNTED_CHARS in all, the rest is bounded by its UTF-8 bytes, never counted.
+ * How much merging one count may still do, in characters, shared by every string of a request.
+ * Past it, text is not merged: `bound` counts it by UTF-8 bytes (an upper bound), `estimate`
+ * extrapolates from the tokens per character seen so far (a best guess, for ledger estimates).
  */
-const RUN_SLICE = 32;
-const LONG_RUN = new RegExp(`(\\S{${RUN_SLICE}})`);
-const RUN_CHARS_COUNTED = 20_000;
-const MAX_COUNTED_CHARS = 1_000_000;
+export class CountBudget {
+  private counted = 0;
+  private tokensCounted = 0;
 
-export function countTokens(text: string, encoding: EncodingName): number {
+  constructor(
+    private remaining: number,
+    readonly past: 'bound' | 'estimate',
+  ) {}
+
+  /** @internal used by countTokens */
+  take(chars: number): boolean {
+    if (this.remaining < chars) return false;
+    this.remaining -= chars;
+    return true;
+  }
+
+  /** @internal */
+  note(chars: number, tokens: number): void {
+    this.counted += chars;
+    this.tokensCounted += tokens;
+  }
+
+  /** @internal tokens for text that was not merged */
+  uncounted(text: string): number {
+    if (this.past === 'bound') return utf8Bytes(text);
+    // English runs ~4 characters a token; before anything is counted, assume the dense side.
+    const ratio = this.counted > 0 ? this.tokensCounted / this.counted : 0.5;
+    return Math.ceil(text.length * ratio);
+  }
+}
+
+/** Unbounded: for short fixed strings and tests. */
+const UNLIMITED = (): CountBudget => new CountBudget(Number.POSITIVE_INFINITY, 'bound');
+
+export function utf8Bytes(text: string): number {
+  return Buffer.byteLength(text, 'utf8');
+}
+
+export function countTokens(text: string, encoding: EncodingName, budget: CountBudget = UNLIMITED()): number {
   if (text.length === 0) return 0;
-  const counted = text.length > MAX_COUNTED_CHARS ? text.slice(0, MAX_COUNTED_CHARS) : text;
-  let tokens = text.length > MAX_COUNTED_CHARS ? Buffer.byteLength(text.slice(MAX_COUNTED_CHARS), 'utf8') : 0;
   const enc = encoder(encoding);
-  let runBudget = RUN_CHARS_COUNTED;
-  for (const piece of counted.split(LONG_RUN)) {
-    if (piece.length === 0) continue;
-    const isRunSlice = piece.length === RUN_SLICE && !/\s/.test(piece);
-    if (isRunSlice && runBudget <= 0) {
-      tokens += Buffer.byteLength(piece, 'utf8');
+  const pattern = enc.pattern;
+  pattern.lastIndex = 0;
+  let tokens = 0;
+  let end = 0;
+  for (let m = pattern.exec(text); m !== null; m = pattern.exec(text)) {
+    const piece = m[0];
+    // The pattern covers every character; a gap would only ever be bounded, never skipped.
+    if (m.index > end) tokens += utf8Bytes(text.slice(end, m.index));
+    end = m.index + piece.length;
+    if (piece.length === 0) {
+      pattern.lastIndex++; // the pattern cannot match empty, but a loop must never stall on it
       continue;
     }
-    if (isRunSlice) runBudget -= RUN_SLICE;
-    tokens += enc.encode(piece, [], []).length;
+    const merged = piece.length <= MAX_MERGED_PIECE || budget.past === 'estimate';
+    if (merged && !budget.take(piece.length)) {
+      tokens += budget.uncounted(text.slice(m.index));
+      return tokens;
+    }
+    const n = piece.length <= MAX_MERGED_PIECE ? pieceTokens(enc, piece) : longPieceTokens(enc, piece, budget.past);
+    if (merged) budget.note(piece.length, n);
+    tokens += n;
   }
+  if (end < text.length) tokens += utf8Bytes(text.slice(end));
   return tokens;
+}
+
+function pieceTokens(enc: Encoder, piece: string): number {
+  let n = enc.cache.get(piece);
+  if (n === undefined) {
+    n = enc.tiktoken.encode(piece, [], []).length;
+    if (enc.cache.size >= CACHE_ENTRIES) enc.cache.clear();
+    enc.cache.set(piece, n);
+  }
+  return n;
+}
+
+/**
+ * A bound takes the bytes: exact merging is too slow, and slices could in theory merge into
+ * fewer tokens than the whole. An estimate counts slices (close to the real count).
+ */
+function longPieceTokens(enc: Encoder, piece: string, past: 'bound' | 'estimate'): number {
+  if (past === 'bound') return utf8Bytes(piece);
+  let n = 0;
+  for (let i = 0; i < piece.length; i += MAX_MERGED_PIECE) n += pieceTokens(enc, piece.slice(i, i + MAX_MERGED_PIECE));
+  return n;
+}
+
+/** Build the encoders now, not inside the first request that needs one. */
+export function warmTokenizers(): void {
+  for (const name of Object.keys(RANKS) as EncodingName[]) countTokens('warm up', name);
 }
