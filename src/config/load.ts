@@ -16,14 +16,34 @@ import {
   type ProviderConfig,
   type TeamConfig,
   type WebhookConfig,
+  type WorstCaseConfig,
 } from './types.js';
+
+/** Output bound when neither the request nor the price data gives one: as much as any current model writes. */
+const DEFAULT_MAX_OUTPUT = 131_072;
 
 export type LoadResult = { ok: true; config: Config } | { ok: false; file: string; problems: string[] };
 
 const TOP_KEYS = [
   'server', 'database', 'admin_keys', 'providers', 'prices', 'unpriced_models', 'budget_refusal_status',
-  'default_max_output_tokens', 'teams', 'alerts', 'flat_rate_options',
+  'default_max_output_tokens', 'worst_case', 'teams', 'alerts', 'flat_rate_options', 'alternatives',
 ] as const;
+
+/**
+ * The version path each known OpenAI-format host needs (SPEC §8: Tollgate appends the endpoint to
+ * the base URL): `https://api.openai.com` alone would send `/chat/completions` to a 404.
+ */
+const VERSION_PATHS: Record<string, string> = {
+  'api.openai.com': '/v1',
+  'api.mistral.ai': '/v1',
+  'generativelanguage.googleapis.com': '/v1beta/openai',
+  'openrouter.ai': '/api/v1',
+  'api.groq.com': '/openai/v1',
+  'api.together.xyz': '/v1',
+  'api.x.ai': '/v1',
+  'api.fireworks.ai': '/inference/v1',
+  'api.anthropic.com': '/v1',
+};
 
 export function loadConfigFile(file: string, env: Record<string, string | undefined> = process.env): LoadResult {
   const path = resolve(file);
@@ -53,7 +73,11 @@ export function parseConfig(raw: unknown, file: string, env: Record<string, stri
   const server = r.object(root.server, 'server') ?? {};
   r.unknownKeys(server, 'server', ['host', 'port', 'body_limit_mb', 'upstream_timeout_s', 'shutdown_grace_s']);
   const database = r.object(root.database, 'database') ?? {};
-  r.unknownKeys(database, 'database', ['path']);
+  r.unknownKeys(database, 'database', ['path', 'url', 'pool_size', 'statement_timeout_ms', 'lease_s']);
+  if (database.url !== undefined && database.url !== null && database.url !== '') {
+    // Fail closed: a ledger that silently stayed local would let N instances each admit the whole cap.
+    r.problem('database.url', 'a PostgreSQL ledger is not available in this version; remove database.url to use the SQLite ledger (database.path)');
+  }
   const dbPath = r.string(database.path, 'database.path', { fallback: './data/tollgate.db' }) ?? './data/tollgate.db';
 
   const adminKeys = keyList(r, root.admin_keys, 'admin_keys', unsetHint, warnings, 'admin reads (/usage of all teams, /metrics)');
@@ -76,6 +100,8 @@ export function parseConfig(raw: unknown, file: string, env: Record<string, stri
 
   const alerts = r.object(root.alerts, 'alerts') ?? {};
   r.unknownKeys(alerts, 'alerts', ['webhooks', 'max_attempts', 'backoff_base_ms']);
+  const worstCase = readWorstCase(r, root.worst_case);
+  readAlternatives(r, root.alternatives);
   const webhooks = r.array(alerts.webhooks, 'alerts.webhooks').flatMap((w, i): WebhookConfig[] => {
     const path = `alerts.webhooks[${i}]`;
     const o = r.object(w, path);
@@ -114,7 +140,9 @@ export function parseConfig(raw: unknown, file: string, env: Record<string, stri
     unpricedModels: r.oneOf(root.unpriced_models, 'unpriced_models', ['reject', 'allow'] as const, 'reject'),
     budgetRefusalStatus: r.oneOf(root.budget_refusal_status, 'budget_refusal_status', [402, 429] as const, 402),
     defaultMaxOutputTokens:
-      r.number(root.default_max_output_tokens, 'default_max_output_tokens', { fallback: 32_768, positive: true, integer: true }) ?? 32_768,
+      r.number(root.default_max_output_tokens, 'default_max_output_tokens', { fallback: DEFAULT_MAX_OUTPUT, positive: true, integer: true }) ??
+      DEFAULT_MAX_OUTPUT,
+    worstCase,
     teams: validTeams,
     alerts: {
       webhooks,
@@ -122,7 +150,7 @@ export function parseConfig(raw: unknown, file: string, env: Record<string, stri
       backoffBaseMs: r.number(alerts.backoff_base_ms, 'alerts.backoff_base_ms', { fallback: 1000, min: 1, integer: true }) ?? 1000,
     },
     flatRateOptions,
-    warnings: [...r.warnings, ...warnings],
+    warnings,
   };
   if (r.problems.length > 0) return { ok: false, file, problems: r.problems };
   return { ok: true, config: deepFreeze(config) };
@@ -149,6 +177,7 @@ function readProvider(
     try {
       const u = new URL(baseUrl);
       if (u.protocol !== 'http:' && u.protocol !== 'https:') r.problem(`${path}.base_url`, 'must be an http(s) URL');
+      else checkVersionPath(r, `${path}.base_url`, u, o.api === 'anthropic' ? 'anthropic' : 'openai');
     } catch {
       r.problem(`${path}.base_url`, 'must be an http(s) URL');
     }
@@ -170,6 +199,38 @@ function readProvider(
     models,
     streamIncludeUsage: r.boolean(o.stream_include_usage, `${path}.stream_include_usage`, true),
   };
+}
+
+/** SPEC §8: an OpenAI-format base URL holds its version path; an Anthropic one is the host root. */
+function checkVersionPath(r: ConfigReader, path: string, u: URL, api: 'openai' | 'anthropic'): void {
+  const version = VERSION_PATHS[u.hostname];
+  const given = u.pathname.replace(/\/+$/, '');
+  const root = `${u.protocol}//${u.host}`;
+  if (api === 'anthropic') {
+    if (given !== '') r.problem(path, `an api: anthropic base_url is the host root (Tollgate appends /v1/messages); use ${root}`);
+  } else if (version !== undefined && u.hostname !== 'api.anthropic.com' && given === '') {
+    r.problem(path, `${root} has no version path; use ${root}${version} (Tollgate appends /chat/completions and the like to it)`);
+  }
+}
+
+/** Ceilings for unseen input (README: worst-case rules); each defaults when unset. */
+function readWorstCase(r: ConfigReader, v: unknown): WorstCaseConfig {
+  const o = r.object(v, 'worst_case') ?? {};
+  const keys = { image_tokens: 'imageTokens', context_tokens: 'contextTokens', hosted_tool_tokens: 'hostedToolTokens', tool_definition_tokens: 'toolDefinitionTokens' } as const;
+  r.unknownKeys(o, 'worst_case', Object.keys(keys));
+  const out: WorstCaseConfig = {};
+  for (const [key, field] of Object.entries(keys) as [keyof typeof keys, (typeof keys)[keyof typeof keys]][]) {
+    if (o[key] === undefined || o[key] === null) continue;
+    const n = r.number(o[key], `worst_case.${key}`, { min: 0, integer: true });
+    if (n !== undefined) out[field] = n;
+  }
+  return out;
+}
+
+/** `alternatives:` (model glob → models acceptable in its place) for switch suggestions. */
+function readAlternatives(r: ConfigReader, v: unknown): void {
+  const o = r.object(v, 'alternatives') ?? {};
+  for (const [glob, list] of Object.entries(o)) r.stringList(list, `alternatives.${glob}`);
 }
 
 function readPrice(r: ConfigReader, v: unknown, path: string): PriceConfig | undefined {

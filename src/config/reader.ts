@@ -4,8 +4,6 @@
  */
 export class ConfigReader {
   readonly problems: string[] = [];
-  /** Not fatal: an unknown key is most likely a newer or foreign option, so it is named and skipped. */
-  readonly warnings: string[] = [];
 
   problem(path: string, message: string): void {
     this.problems.push(`${path}: ${message}`);
@@ -99,9 +97,47 @@ export class ConfigReader {
     return match;
   }
 
+  /**
+   * Unknown keys fail closed (SPEC §2): a typo such as `budget:` for `budgets:` would otherwise
+   * drop a cap without a word. The nearest known key is suggested.
+   */
   unknownKeys(obj: Record<string, unknown>, path: string, known: readonly string[]): void {
     for (const k of Object.keys(obj)) {
-      if (!known.includes(k)) this.warnings.push(`${path ? `${path}.${k}` : k}: unknown key, ignored (expected one of ${known.join(', ')})`);
+      if (known.includes(k)) continue;
+      const near = nearest(k, known);
+      this.problem(path ? `${path}.${k}` : k, near ? `unknown key; did you mean ${near}?` : `unknown key (expected one of ${known.join(', ')})`);
     }
   }
+}
+
+/** The known key within a few edits of `key` (typos, plurals, dashes for underscores), if one is. */
+export function nearest(key: string, known: readonly string[]): string | undefined {
+  const folded = key.toLowerCase().replace(/-/g, '_');
+  let best: string | undefined;
+  let bestDistance = Number.POSITIVE_INFINITY;
+  for (const k of known) {
+    const lower = k.toLowerCase();
+    // A shortened key (`cached` for `cached_input`) is near however many letters it drops.
+    const prefix = Math.min(folded.length, lower.length) >= 4 && (lower.startsWith(folded) || folded.startsWith(lower));
+    const d = prefix ? 1 : editDistance(folded, lower);
+    if (d < bestDistance) {
+      best = k;
+      bestDistance = d;
+    }
+  }
+  return bestDistance <= Math.max(2, Math.floor(key.length / 3)) ? best : undefined;
+}
+
+/** Levenshtein distance; config keys are short, so the quadratic table is nothing. */
+function editDistance(a: string, b: string): number {
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const row = [i];
+    for (let j = 1; j <= b.length; j++) {
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      row.push(Math.min((prev[j] as number) + 1, (row[j - 1] as number) + 1, (prev[j - 1] as number) + cost));
+    }
+    prev = row;
+  }
+  return prev[b.length] as number;
 }

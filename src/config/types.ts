@@ -49,6 +49,14 @@ export interface WebhookConfig {
   format: 'json' | 'slack';
 }
 
+/** Ceilings for input a body points at but does not contain (README: worst-case rules). Unset: the default. */
+export interface WorstCaseConfig {
+  imageTokens?: number;
+  contextTokens?: number;
+  hostedToolTokens?: number;
+  toolDefinitionTokens?: number;
+}
+
 export interface FlatRateOption {
   name: string;
   monthlyUsd: number;
@@ -72,6 +80,7 @@ export interface Config {
   budgetRefusalStatus: 402 | 429;
   /** Output bound for a worst case when neither the request nor the price data gives one. */
   defaultMaxOutputTokens: number;
+  worstCase: WorstCaseConfig;
   teams: TeamConfig[];
   alerts: { webhooks: WebhookConfig[]; maxAttempts: number; backoffBaseMs: number };
   flatRateOptions: FlatRateOption[];

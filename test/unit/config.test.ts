@@ -194,20 +194,61 @@ teams:
     ]);
   });
 
-  it('names unknown keys at every level as warnings, never fatal (a newer or foreign option)', () => {
-    const result = parse(
-      `
-sever: { port: 1 }
-providers: [{ name: p, base_url: "https://p.example/v1", models: ["*"], apikey: x }]
-teams: [{ name: a, budget: [] }]
-`,
-      {},
-    );
-    const list = ok(result).warnings.filter((w) => w.includes('unknown key'));
-    expect(list).toHaveLength(3);
-    expect(list.find((p) => p.startsWith('sever: unknown key'))).toBeDefined();
-    expect(list.find((p) => p.startsWith('providers[0].apikey: unknown key'))).toBeDefined();
-    expect(list.find((p) => p.startsWith('teams[0].budget: unknown key'))).toBeDefined();
+  // SPEC §2: a typo must never drop a cap. Every section refuses an unknown key, naming its path
+  // and the nearest known key.
+  const TYPOS: [string, (raw: Record<string, any>) => void, string][] = [
+    ['(root)', (c) => { c.budget_refusal_stauts = 429; }, 'budget_refusal_stauts: unknown key; did you mean budget_refusal_status?'],
+    ['server', (c) => { c.server = { prot: 1 }; }, 'server.prot: unknown key; did you mean port?'],
+    ['database', (c) => { c.database = { pth: 'x.db' }; }, 'database.pth: unknown key; did you mean path?'],
+    ['providers[]', (c) => { c.providers[0].apikey = 'x'; }, 'providers[0].apikey: unknown key; did you mean api_key?'],
+    ['prices.<model>', (c) => { c.prices = { m: { input: 1, output: 2, cached: 0.5 } }; }, 'prices.m.cached: unknown key; did you mean cached_input?'],
+    ['teams[]', (c) => { c.teams[0].budget = [{ window: 'day', limit_usd: 1 }]; }, 'teams[0].budget: unknown key; did you mean budgets?'],
+    ['teams[].budgets[]', (c) => { c.teams[0].budgets = [{ window: 'day', limit_usd: 1, hardcap: true }]; }, 'teams[0].budgets[0].hardcap: unknown key; did you mean hard_cap?'],
+    ['alerts', (c) => { c.alerts = { webhook: [] }; }, 'alerts.webhook: unknown key; did you mean webhooks?'],
+    ['alerts.webhooks[]', (c) => { c.alerts = { webhooks: [{ url: 'https://h.example', fromat: 'json' }] }; }, 'alerts.webhooks[0].fromat: unknown key; did you mean format?'],
+    ['flat_rate_options[]', (c) => { c.flat_rate_options = [{ name: 'f', monthly_usd: 1, model: ['x'] }]; }, 'flat_rate_options[0].model: unknown key; did you mean models?'],
+    ['worst_case', (c) => { c.worst_case = { image_token: 5 }; }, 'worst_case.image_token: unknown key; did you mean image_tokens?'],
+  ];
+  const minimal = (): Record<string, any> => ({
+    providers: [{ name: 'p', base_url: 'https://p.example/v1', models: ['*'] }],
+    teams: [{ name: 'a', keys: ['k'] }],
+  });
+
+  it.each(TYPOS)('refuses an unknown key in %s with its path and the nearest known key', (_section, mutate, expected) => {
+    const raw = minimal();
+    mutate(raw);
+    expect(problems(parseConfig(raw, 'tollgate.yaml', {}))).toEqual([expected]);
+  });
+
+  it('names the known keys when nothing is near', () => {
+    const raw = minimal();
+    raw.teams[0].xyzzy = 1;
+    expect(problems(parseConfig(raw, 'tollgate.yaml', {}))).toEqual(['teams[0].xyzzy: unknown key (expected one of name, keys, models, budgets)']);
+  });
+
+  it('accepts every key SPEC §2 names that this version reads, and refuses a PostgreSQL url it cannot honour', () => {
+    const raw = minimal();
+    raw.worst_case = { image_tokens: 1, context_tokens: 2, hosted_tool_tokens: 3, tool_definition_tokens: 4 };
+    raw.alternatives = { 'claude-sonnet-4*': ['gpt-4.1', 'gemini-2.5-pro'] };
+    expect(ok(parseConfig(raw, 'tollgate.yaml', {})).worstCase).toEqual({ imageTokens: 1, contextTokens: 2, hostedToolTokens: 3, toolDefinitionTokens: 4 });
+    raw.database = { url: 'postgres://db/tollgate' };
+    expect(problems(parseConfig(raw, 'tollgate.yaml', {}))[0]).toMatch(/^database\.url: a PostgreSQL ledger is not available/);
+  });
+
+  it('refuses a known provider’s base URL without its version path, and an Anthropic one with it', () => {
+    const raw = minimal();
+    raw.providers = [
+      { name: 'openai', api: 'openai', base_url: 'https://api.openai.com', models: ['gpt-*'] },
+      { name: 'mistral', api: 'openai', base_url: 'https://api.mistral.ai/', models: ['mistral-*'] },
+      { name: 'anthropic', api: 'anthropic', base_url: 'https://api.anthropic.com/v1', models: ['claude-*'] },
+      { name: 'deepseek', api: 'openai', base_url: 'https://api.deepseek.com', models: ['deepseek-*'] }, // DeepSeek serves both
+      { name: 'local', api: 'openai', base_url: 'http://127.0.0.1:8000', models: ['local-*'] }, // unknown host: its own business
+    ];
+    expect(problems(parseConfig(raw, 'tollgate.yaml', {}))).toEqual([
+      'providers[0].base_url: https://api.openai.com has no version path; use https://api.openai.com/v1 (Tollgate appends /chat/completions and the like to it)',
+      'providers[1].base_url: https://api.mistral.ai has no version path; use https://api.mistral.ai/v1 (Tollgate appends /chat/completions and the like to it)',
+      'providers[2].base_url: an api: anthropic base_url is the host root (Tollgate appends /v1/messages); use https://api.anthropic.com',
+    ]);
   });
 
   it('reports duplicate team names and provider names', () => {
