@@ -8,7 +8,6 @@ import type { Deps } from './deps.js';
 import { dialectOf, renderError, TollgateError } from './errors.js';
 import { registerDashboardRoute } from './routes/dashboard.js';
 import { registerHealthRoute } from './routes/health.js';
-import { parseJsonBody } from './routes/json-body.js';
 import { registerMetricsRoute } from './routes/metrics.js';
 import { registerModelsRoute } from './routes/models.js';
 import { registerProjectionRoute } from './routes/projection.js';
@@ -32,7 +31,6 @@ export async function buildApp(deps: Deps): Promise<FastifyInstance> {
   });
 
   app.decorateRequest('principal', null);
-  app.decorateRequest('rawBody', '');
 
   let closing = false;
   app.addHook('preClose', async () => {
@@ -52,15 +50,11 @@ export async function buildApp(deps: Deps): Promise<FastifyInstance> {
 
   // Every body is read as JSON whatever its content type (curl -d sends form-encoded), with the
   // body limit enforced while streaming in, so an oversized body is refused without being held.
+  // Large bodies are parsed off the event loop (body/analyzer.ts).
   app.removeAllContentTypeParsers();
-  app.addContentTypeParser('*', { parseAs: 'buffer' }, (req, buf, done) => {
-    req.rawBody = (buf as Buffer).toString('utf8');
-    try {
-      done(null, parseJsonBody(req.rawBody));
-    } catch (err) {
-      done(err as TollgateError, undefined);
-    }
-  });
+  app.addContentTypeParser('*', { parseAs: 'buffer' }, async (_req: unknown, buf: Buffer | string) =>
+    deps.bodies.read(typeof buf === 'string' ? Buffer.from(buf) : buf),
+  );
 
   app.setErrorHandler((err: FastifyError | TollgateError, req, reply) => {
     const dialect = dialectOf(req.url);

@@ -3,6 +3,7 @@
  * own (a temporary ledger, an injected clock, a log sink) and pass it to `buildApp`.
  */
 import { AlertOutbox } from './alerts/outbox.js';
+import { BodyAnalyzer } from './body/analyzer.js';
 import { BudgetBook, type Clock } from './budget/budget-book.js';
 import { ConfigStore } from './config/store.js';
 import type { Config } from './config/types.js';
@@ -14,6 +15,8 @@ import { UpstreamPools } from './upstream/pools.js';
 
 export interface Deps {
   store: ConfigStore;
+  /** Request bodies: parsed and counted without stalling the event loop. */
+  bodies: BodyAnalyzer;
   ledger: Ledger;
   budgets: BudgetBook;
   outbox: AlertOutbox;
@@ -56,5 +59,5 @@ export function createDeps(config: Config, opts: DepsOptions = {}): Deps {
     ),
   );
   const pools = new UpstreamPools({ connectMs: Math.min(10_000, config.server.upstreamTimeoutMs) });
-  return { store, ledger, budgets, outbox, pools, metrics, clock, log };
+  return { store, bodies: new BodyAnalyzer(), ledger, budgets, outbox, pools, metrics, clock, log };
 }

@@ -6,7 +6,7 @@ import { unwatchFile, watchFile } from 'node:fs';
 import { buildApp } from './app.js';
 import { loadConfigFile } from './config/load.js';
 import { createDeps } from './deps.js';
-import { countTokens } from './estimate/tokenizer.js';
+import { warmTokenizers } from './estimate/tokenizer.js';
 import { createLogger } from './log.js';
 
 function configPath(argv: string[]): string {
@@ -36,7 +36,8 @@ async function main(): Promise<void> {
   if (recovered.length > 0) {
     log.warn({ count: recovered.length }, 'settled reservations left open by a previous process at their worst case (flagged estimated)');
   }
-  countTokens('warm up', 'o200k_base'); // build the tokenizer now, not inside the first estimate
+  warmTokenizers(); // build the tokenizers now, not inside the first estimate
+  await deps.bodies.warm();
   const app = await buildApp(deps);
 
   const reload = (why: string): void => {
@@ -78,6 +79,7 @@ async function main(): Promise<void> {
     }
     await deps.outbox.stop();
     await deps.pools.close();
+    await deps.bodies.close();
     await deps.ledger.close();
     log.info('stopped');
     log.flush(() => process.exit(0));

@@ -11,13 +11,15 @@ import {
   type FakeProvider,
 } from './helpers/fake-provider.js';
 import { TEAM_KEY, startApp, type TestApp } from './helpers/app.js';
-import { allRows, chatPromptTokens, o200kCount, readUntil, type Row } from './helpers/faults.js';
+import { allRows, estimatedPromptTokens, o200kCount, readUntil, type Row } from './helpers/faults.js';
 
 let fake: FakeProvider;
 let tg: TestApp;
 
 const MESSAGES = [{ role: 'user', content: 'Write a long essay about foxes, dogs and the space between them.' }];
-const PROMPT_TOKENS = chatPromptTokens(MESSAGES);
+/** The prompt estimate of a gpt-4o chat body with these messages, non-stream and stream. */
+const PROMPT_TOKENS = estimatedPromptTokens({ model: 'gpt-4o', messages: MESSAGES });
+const STREAM_PROMPT_TOKENS = estimatedPromptTokens({ model: 'gpt-4o', messages: MESSAGES, stream: true });
 const PARTS = ['Foxes are', ' small omnivorous', ' mammals of the', ' family Canidae.', ' Dogs, too.'];
 
 beforeAll(() => {
@@ -84,7 +86,7 @@ describe('client hang-up', () => {
     expect(row).toMatchObject({
       stream: true,
       estimated: true,
-      input_tokens: PROMPT_TOKENS,
+      input_tokens: STREAM_PROMPT_TOKENS,
       output_tokens: o200kCount(PARTS[0]! + PARTS[1]!),
     });
     expect(row.cost_usd).toBeGreaterThan(0);

@@ -13,14 +13,16 @@ import {
   type FakeProvider,
 } from './helpers/fake-provider.js';
 import { TEAM_KEY, startApp, type TestApp } from './helpers/app.js';
-import { allRows, chatPromptTokens, closedPort, drain, o200kCount, within, type Row } from './helpers/faults.js';
+import { allRows, estimatedPromptTokens, closedPort, drain, o200kCount, within, type Row } from './helpers/faults.js';
 
 let fake: FakeProvider;
 let tg: TestApp;
 const extraApps: TestApp[] = [];
 
 const MESSAGES = [{ role: 'user', content: 'Tell me a story about a fox and a dog, please.' }];
-const PROMPT_TOKENS = chatPromptTokens(MESSAGES);
+/** The prompt estimate of a gpt-4o chat body with these messages, non-stream and stream. */
+const PROMPT_TOKENS = estimatedPromptTokens({ model: 'gpt-4o', messages: MESSAGES });
+const STREAM_PROMPT_TOKENS = estimatedPromptTokens({ model: 'gpt-4o', messages: MESSAGES, stream: true });
 const PARTS = ['The quick brown fox', ' jumps over', ' the lazy dog', ' and keeps on running home.'];
 
 beforeEach(async () => {
@@ -172,7 +174,7 @@ describe('provider faults', () => {
     expect(ended).toBe('end');
     expect(text).toContain('not json');
     expect(text).toContain('data: [DONE]');
-    expect(await onlyRow(tg)).toMatchObject({ status: 200, estimated: true, input_tokens: PROMPT_TOKENS });
+    expect(await onlyRow(tg)).toMatchObject({ status: 200, estimated: true, input_tokens: STREAM_PROMPT_TOKENS });
     await stillServes(tg);
   });
 
@@ -191,7 +193,7 @@ describe('provider faults', () => {
     const row = await onlyRow(tg);
     const relayedTokens = o200kCount(PARTS[0]! + PARTS[1]!);
     expect(relayedTokens).toBeGreaterThan(0);
-    expect(row).toMatchObject({ stream: true, estimated: true, output_tokens: relayedTokens, input_tokens: PROMPT_TOKENS });
+    expect(row).toMatchObject({ stream: true, estimated: true, output_tokens: relayedTokens, input_tokens: STREAM_PROMPT_TOKENS });
     await stillServes(tg);
   });
 
@@ -209,7 +211,7 @@ describe('provider faults', () => {
       stream: true,
       estimated: true,
       output_tokens: o200kCount(PARTS[0]! + PARTS[1]!),
-      input_tokens: PROMPT_TOKENS,
+      input_tokens: STREAM_PROMPT_TOKENS,
     });
     // The stalled upstream request is abandoned (we stop paying), not left open.
     await vi.waitFor(() => expect(fake.aborted).toHaveLength(1));

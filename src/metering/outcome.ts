@@ -3,7 +3,7 @@
  * whenever the response completed; otherwise tokens are estimated from the request and the text
  * relayed so far, and the record is flagged `estimated`.
  */
-import { countOutputTokens, countPromptTokens } from '../estimate/prompt.js';
+import { estimateOutputTokens } from '../estimate/prompt.js';
 import { ZERO_USAGE, type Usage } from './usage.js';
 
 export type Outcome =
@@ -23,7 +23,8 @@ export interface MeteredUsage {
   estimated: boolean;
 }
 
-export function usageOf(outcome: Outcome, body: Record<string, unknown>, model: string, free: boolean): MeteredUsage {
+/** `estimatePrompt` is called only when the provider reported no input count. */
+export function usageOf(outcome: Outcome, estimatePrompt: () => number, model: string, free: boolean): MeteredUsage {
   if (free || outcome.kind === 'provider_error' || outcome.kind === 'unreachable') return { usage: ZERO_USAGE, estimated: false };
   if (outcome.kind === 'complete' && outcome.reported) return { usage: outcome.reported, estimated: false };
   if (outcome.kind === 'deferred') {
@@ -31,11 +32,11 @@ export function usageOf(outcome: Outcome, body: Record<string, unknown>, model: 
   }
   // Partial reports (Anthropic's message_start carries the real input count) are kept; the rest is counted.
   const reported = outcome.reported;
-  const outputTokens = Math.max(reported?.outputTokens ?? 0, countOutputTokens(outcome.text, model));
+  const outputTokens = Math.max(reported?.outputTokens ?? 0, estimateOutputTokens(outcome.text, model));
   return {
     usage: {
       ...(reported ?? ZERO_USAGE),
-      inputTokens: reported?.inputTokens || countPromptTokens(body, model),
+      inputTokens: reported?.inputTokens || estimatePrompt(),
       outputTokens,
     },
     estimated: true,

@@ -26,9 +26,13 @@ export function costNano(usage: Usage, rates: Rates): number {
   return Number((total + PER_MTOK / 2n) / PER_MTOK);
 }
 
-/** Worst case: every prompt token at the dearest input-side rate, every allowed output token. */
-export function worstCaseNano(promptTokens: number, outputTokens: number, rates: Rates, mayWriteCache: boolean): number {
-  const inputRate = mayWriteCache ? Math.max(rates.input, rates.cacheWrite, rates.cacheWrite1h) : rates.input;
+/**
+ * Worst case: every prompt token at the dearest input-side rate the body can incur (a cache
+ * write costs more than plain input, a 1-hour one most), every allowed output token.
+ */
+export function worstCaseNano(promptTokens: number, outputTokens: number, rates: Rates, cacheWrite: 'none' | '5m' | '1h'): number {
+  const writeRate = cacheWrite === '1h' ? Math.max(rates.cacheWrite, rates.cacheWrite1h) : cacheWrite === '5m' ? rates.cacheWrite : 0;
+  const inputRate = Math.max(rates.input, writeRate);
   const total = BigInt(promptTokens) * nanoPerMtok(inputRate) + BigInt(outputTokens) * nanoPerMtok(rates.output);
   return Number((total + PER_MTOK - 1n) / PER_MTOK); // round up: a reservation must never fall short
 }

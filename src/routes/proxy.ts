@@ -13,7 +13,8 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { refusalMessage } from '../budget/budget-book.js';
 import type { Deps } from '../deps.js';
 import { TollgateError } from '../errors.js';
-import { worstCase } from '../estimate/worst-case.js';
+import { ceilingsFor } from '../estimate/ceilings.js';
+import { worstCase, type PromptText } from '../estimate/worst-case.js';
 import type { LedgerRecord, RequestFacts } from '../ledger/ledger.js';
 import { meteringRelay } from '../metering/relay.js';
 import type { StreamMeter } from '../metering/stream-meters.js';
@@ -25,9 +26,9 @@ import { routeModel } from '../routing/route-model.js';
 import { callUpstream, upstreamError, type UpstreamCall, type UpstreamResponse } from '../upstream/forward.js';
 import { clientResponseHeaders } from '../upstream/headers.js';
 import { MAX_WHOLE_BODY_BYTES, readAtMost } from '../upstream/read-body.js';
-import { upstreamRequestBody } from '../upstream/request-body.js';
+import { mustAskStreamUsage } from '../upstream/request-body.js';
 import { ENDPOINTS, type Endpoint } from './endpoints.js';
-import { parsedBody, teamOf } from './request-context.js';
+import { proxiedBody, teamOf } from './request-context.js';
 
 export function registerProxyRoutes(app: FastifyInstance, deps: Deps): void {
   for (const endpoint of ENDPOINTS) {
@@ -42,16 +43,18 @@ async function proxy(req: FastifyRequest, reply: FastifyReply, endpoint: Endpoin
 
   // 1 · the key was checked before the body was read; a proxied call must belong to a team.
   const team = teamOf(req, deps.store);
-  const { json: body, text: rawText } = parsedBody(req);
+  const body = proxiedBody(req);
 
   // 2 · route
-  const route = routeModel(body.model as string, config.providers, team);
+  const route = routeModel(body.facts.model, config.providers, team);
   const upstreamPath = endpoint.upstreamPath(route.provider);
   if (upstreamPath === undefined) {
     throw new TollgateError('model_not_found', `Model '${route.model}' is served by provider '${route.provider.name}', which does not speak ${endpoint.path}.`);
   }
   if (route.provider.apiKey === undefined) {
-    throw new TollgateError('provider_not_configured', `Provider '${route.provider.name}' has no API key configured: ${route.provider.apiKeyHint}.`);
+    throw new TollgateError('provider_not_configured', `Provider '${route.provider.name}' has no API key configured: ${route.provider.apiKeyHint}.`, {
+      headers: { 'x-should-retry': 'false' },
+    });
   }
 
   // 3 · price
@@ -60,17 +63,22 @@ async function proxy(req: FastifyRequest, reply: FastifyReply, endpoint: Endpoin
     throw new TollgateError('model_not_priced', `Model '${route.model}' has no price; add it under 'prices:' in the config or set unpriced_models: allow.`);
   }
 
-  const { text: upstreamBody, stripUsage } = upstreamRequestBody(body, rawText, route.model, endpoint.injectsStreamUsage && route.provider.streamIncludeUsage);
+  const injectUsage = mustAskStreamUsage(body.facts, endpoint.injectsStreamUsage && route.provider.streamIncludeUsage);
+  const upstreamBody = await deps.bodies.upstream(body, { model: route.model, injectUsage });
 
-  // 4 · worst case, 5 · reserve. The byte bound is free; a tokenizer count only when it does not fit.
+  // 4 · worst case, 5 · reserve. The byte bound is free; a tokenizer count (off the event loop)
+  // only when it does not fit, and it may only tighten the bound.
+  const ceilings = ceilingsFor(route.model, quote, config.worstCase);
+  const estimate = (text: PromptText) => worstCase(body.facts.shape, text, endpoint.path, quote, ceilings, config.defaultMaxOutputTokens);
+  let worst = estimate({ tokens: body.facts.bytes, counted: false });
+  if (!endpoint.free && !deps.budgets.fits(team, worst.costNano)) {
+    const counted = await deps.bodies.countText(body, route.model);
+    if (counted !== undefined) worst = estimate({ tokens: counted, counted: true });
+  }
   const reservationId = randomUUID();
-  const estimate = (count: boolean) =>
-    worstCase(body, rawText, route.model, endpoint.path, quote, config.defaultMaxOutputTokens, count);
-  let worst = estimate(false);
-  if (!endpoint.free && !deps.budgets.fits(team, worst.costNano)) worst = estimate(true);
   const facts: RequestFacts = {
     ts: startedAt, team: team.name, keyId: req.principal?.keyId ?? '', provider: route.provider.name, model: route.model,
-    endpoint: endpoint.path, stream: body.stream === true, rates: quote ? ratesFor(quote.rates, worst.inputTokens) : null,
+    endpoint: endpoint.path, stream: body.facts.stream, rates: quote ? ratesFor(quote.rates, worst.inputTokens) : null,
     priceSource: quote?.source ?? null, unpriced: !quote && !endpoint.free,
   };
   const reservation = {
@@ -95,7 +103,7 @@ async function proxy(req: FastifyRequest, reply: FastifyReply, endpoint: Endpoin
   const settle = (outcome: Outcome): void => {
     if (settled) return;
     settled = true;
-    const metered = meteredOrBound(outcome, body, rawText, route.model, endpoint.free);
+    const metered = meteredOrBound(outcome, () => deps.bodies.estimatePrompt(body, route.model, ceilings.imageTokens), body.facts.bytes, route.model, endpoint.free);
     const rates = quote ? ratesFor(quote.rates, metered.usage.inputTokens) : null;
     // The rates at settlement may differ from the reservation's (a long-context tier is chosen by real input).
     const record: LedgerRecord = {
@@ -131,7 +139,7 @@ async function proxy(req: FastifyRequest, reply: FastifyReply, endpoint: Endpoin
     // 7 · meter: streams are relayed as they arrive; other bodies are read whole (they are small) for their usage.
     const isStream = /text\/event-stream/i.test(String(upstream.headers['content-type'] ?? ''));
     if (isStream && upstream.statusCode < 300) {
-      const relay = relayStream(upstream, endpoint.meter(stripUsage), flight);
+      const relay = relayStream(upstream, endpoint.meter(injectUsage), flight);
       endStalledClient(reply.raw, relay, flight, config.server.upstreamTimeoutMs);
       return reply.send(relay);
     }
@@ -239,11 +247,11 @@ async function readWhole(upstream: UpstreamResponse, endpoint: Endpoint, flight:
 }
 
 /** Usage to record; if estimating itself fails, the prompt's byte bound stands in (never lose the row). */
-function meteredOrBound(outcome: Outcome, body: Record<string, unknown>, rawText: string, model: string, free: boolean) {
+function meteredOrBound(outcome: Outcome, estimatePrompt: () => number, bodyBytes: number, model: string, free: boolean) {
   try {
-    return usageOf(outcome, body, model, free);
+    return usageOf(outcome, estimatePrompt, model, free);
   } catch {
-    return { usage: { ...ZERO_USAGE, inputTokens: Buffer.byteLength(rawText, 'utf8') }, estimated: true };
+    return { usage: { ...ZERO_USAGE, inputTokens: bodyBytes }, estimated: true };
   }
 }
 

@@ -1,9 +1,10 @@
 /**
  * What the app attaches to a request before a handler runs: the authenticated principal (from
- * the onRequest hook, before any body byte is read) and the raw body text (from our parser).
+ * the onRequest hook, before any body byte is read) and the body as our parser read it.
  */
 import type { FastifyRequest } from 'fastify';
 import type { Principal } from '../auth/keys.js';
+import type { ProxiedBody } from '../body/analyzer.js';
 import type { ConfigStore } from '../config/store.js';
 import type { TeamConfig } from '../config/types.js';
 import { TollgateError } from '../errors.js';
@@ -11,7 +12,6 @@ import { TollgateError } from '../errors.js';
 declare module 'fastify' {
   interface FastifyRequest {
     principal: Principal | null;
-    rawBody: string;
   }
 }
 
@@ -26,18 +26,11 @@ export function teamOf(req: FastifyRequest, store: ConfigStore): TeamConfig {
   return team;
 }
 
-/** The JSON body of a proxied call: an object with a string `model` (SPEC §7). */
-export function parsedBody(req: FastifyRequest): { json: Record<string, unknown>; text: string } {
-  const body: unknown = req.body;
-  if (body === undefined || body === null || typeof body !== 'object' || Array.isArray(body)) {
-    throw new TollgateError('invalid_body', 'The request body must be a JSON object.');
-  }
-  const json = body as Record<string, unknown>;
-  if (json.model === undefined || json.model === null || json.model === '') {
-    throw new TollgateError('missing_model', "The request body must name a 'model'.");
-  }
-  if (typeof json.model !== 'string') throw new TollgateError('invalid_body', "'model' must be a string.");
-  return { json, text: req.rawBody };
+/** The body of a proxied call, already checked by the parser (SPEC §7: a JSON object with a string `model`). */
+export function proxiedBody(req: FastifyRequest): ProxiedBody {
+  const body = req.body as ProxiedBody | undefined;
+  if (body === undefined || body === null) throw new TollgateError('invalid_body', 'The request body must be a JSON object.');
+  return body;
 }
 
 /** The team a read is limited to: undefined = all teams (admin only). */

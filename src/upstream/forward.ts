@@ -16,7 +16,7 @@ export interface UpstreamCall {
   /** Path appended to the provider's base URL, e.g. `/chat/completions`. */
   path: string;
   clientHeaders: IncomingHttpHeaders;
-  body: string | undefined;
+  body: string | Buffer | undefined;
   signal: AbortSignal;
   timeoutMs: number;
 }

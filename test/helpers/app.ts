@@ -117,6 +117,7 @@ export async function startApp(fake: FakeProvider, opts: StartOptions = {}): Pro
       await app.close();
       await deps.outbox.stop();
       await deps.pools.close();
+      await deps.bodies.close();
       await deps.ledger.close();
       if (dir) rmSync(dir, { recursive: true, force: true });
     },

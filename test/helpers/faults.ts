@@ -34,9 +34,18 @@ export function o200kCount(text: string): number {
   return o200k.encode(text, 'all').length;
 }
 
-/** OpenAI's chat prompt count (cookbook): 3 per message + role + content, 3 to prime the reply. */
-export function chatPromptTokens(messages: { role: string; content: string }[]): number {
-  return messages.reduce((n, m) => n + 3 + o200kCount(m.role) + o200kCount(m.content), 0) + 3;
+/**
+ * The ledger's estimate of a prompt when the provider reports no usage, as README states it:
+ * every value in the body (strings, numbers, true/false/null; not keys) in o200k_base, 3 tokens
+ * per object or array (OpenAI's 3 per message), 3 to prime the reply.
+ */
+export function estimatedPromptTokens(body: unknown): number {
+  const walk = (v: unknown): number => {
+    if (Array.isArray(v)) return 3 + v.reduce<number>((n, x) => n + walk(x), 0);
+    if (v !== null && typeof v === 'object') return 3 + Object.values(v).reduce<number>((n, x) => n + walk(x), 0);
+    return o200kCount(String(v));
+  };
+  return walk(body) + 3;
 }
 
 /** A TCP port on 127.0.0.1 that nothing listens on (bound, then released). */

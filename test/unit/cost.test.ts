@@ -78,30 +78,31 @@ describe('costNano', () => {
 
 describe('worstCaseNano', () => {
   it('prices every prompt token at the input rate and every allowed output token', () => {
-    expect(worstCaseNano(1000, 500, GPT_4O, false)).toBe(1000 * 2500 + 500 * 10_000);
+    expect(worstCaseNano(1000, 500, GPT_4O, 'none')).toBe(1000 * 2500 + 500 * 10_000);
   });
 
-  it('prices prompt tokens at the dearest input-side rate when the request may write a cache', () => {
-    expect(worstCaseNano(1000, 500, GPT_4O, true)).toBe(1000 * 5000 + 500 * 10_000);
+  it('prices prompt tokens at the dearest input-side rate when the request may write a cache (1 hour dearest)', () => {
+    expect(worstCaseNano(1000, 500, GPT_4O, '1h')).toBe(1000 * 5000 + 500 * 10_000);
+    expect(worstCaseNano(1000, 500, GPT_4O, '5m')).toBe(1000 * 3125 + 500 * 10_000);
     // A model whose 5m write rate is the dearest.
-    expect(worstCaseNano(10, 0, { ...SONNET_4, cacheWrite1h: 3.5 }, true)).toBe(10 * 3750);
+    expect(worstCaseNano(10, 0, { ...SONNET_4, cacheWrite1h: 3.5 }, '1h')).toBe(10 * 3750);
   });
 
   it('rounds up: a reservation never falls short', () => {
-    expect(worstCaseNano(1, 0, flat(0.0001234), false)).toBe(1); // 0.1234 nano
-    expect(worstCaseNano(0, 3, flat(0.0375), false)).toBe(113); // 112.5
-    expect(worstCaseNano(5, 0, flat(0.0001234), false)).toBe(1); // 0.617
-    expect(worstCaseNano(9, 0, flat(0.0001234), false)).toBe(2); // 1.1106
+    expect(worstCaseNano(1, 0, flat(0.0001234), 'none')).toBe(1); // 0.1234 nano
+    expect(worstCaseNano(0, 3, flat(0.0375), 'none')).toBe(113); // 112.5
+    expect(worstCaseNano(5, 0, flat(0.0001234), 'none')).toBe(1); // 0.617
+    expect(worstCaseNano(9, 0, flat(0.0001234), 'none')).toBe(2); // 1.1106
   });
 
   it('does not round up an exact amount', () => {
-    expect(worstCaseNano(1, 0, flat(0.15), false)).toBe(150);
-    expect(worstCaseNano(1_000_000, 1_000_000, GPT_4O, false)).toBe(12_500_000_000);
+    expect(worstCaseNano(1, 0, flat(0.15), 'none')).toBe(150);
+    expect(worstCaseNano(1_000_000, 1_000_000, GPT_4O, 'none')).toBe(12_500_000_000);
   });
 
   it('is never below the real cost of a usage that stays within it', () => {
     const u = usage({ inputTokens: 777, cachedInputTokens: 100, cacheWriteTokens: 300, cacheWrite1hTokens: 50, outputTokens: 333 });
-    expect(worstCaseNano(777, 333, SONNET_4, true)).toBeGreaterThanOrEqual(costNano(u, SONNET_4));
+    expect(worstCaseNano(777, 333, SONNET_4, '1h')).toBeGreaterThanOrEqual(costNano(u, SONNET_4));
   });
 });
 

@@ -1,12 +1,14 @@
 // Token estimates for worst-case reservations (SPEC §5, §8). Expected counts come from
-// js-tiktoken called here directly, plus OpenAI's chat overhead written out by hand.
+// js-tiktoken called here directly on whole strings, never from the code under test.
 import { Tiktoken } from 'js-tiktoken/lite';
 import cl100k from 'js-tiktoken/ranks/cl100k_base';
 import o200k from 'js-tiktoken/ranks/o200k_base';
 import { describe, expect, it } from 'vitest';
-import { countOutputTokens, countPromptTokens, FILE_REFERENCE_TOKENS, IMAGE_TOKENS, IMAGE_TOKENS_GPT_4O_MINI, promptBound } from '../../src/estimate/prompt.js';
-import { countTokens, encodingFor, safetyFactor } from '../../src/estimate/tokenizer.js';
-import { outputLimit, worstCase } from '../../src/estimate/worst-case.js';
+import { walkBody, type BodyShape } from '../../src/estimate/body-walk.js';
+import { ceilingsFor, DEFAULT_CONTEXT_TOKENS, DEFAULT_IMAGE_TOKENS, DEFAULT_TOOL_DEFINITION_TOKENS, type Ceilings } from '../../src/estimate/ceilings.js';
+import { countedTextTokens, estimateOutputTokens, estimatePromptTokens, unseenTokens } from '../../src/estimate/prompt.js';
+import { countTokens, CountBudget, encodingFor, safetyFactor } from '../../src/estimate/tokenizer.js';
+import { outputBound, worstCase } from '../../src/estimate/worst-case.js';
 import type { PriceQuote } from '../../src/pricing/price-table.js';
 import type { Rates } from '../../src/pricing/rates.js';
 
@@ -18,7 +20,9 @@ const cl100 = (s: string) => CL100K.encode(s, [], []).length;
 const utf8Bytes = (s: string) => new TextEncoder().encode(s).length;
 
 const GPT_4O_RATES: Rates = { input: 2.5, cachedInput: 1.25, cacheWrite: 3.125, cacheWrite1h: 5, output: 10 };
-const GPT_4O_QUOTE: PriceQuote = { source: 'test', rates: { base: GPT_4O_RATES, tiers: [] }, maxOutputTokens: 16_384 };
+const GPT_4O_QUOTE: PriceQuote = { source: 'test', rates: { base: GPT_4O_RATES, tiers: [] }, maxOutputTokens: 16_384, contextWindow: 128_000 };
+const NO_CEILINGS: Ceilings = { imageTokens: 0, contextTokens: 0, hostedToolTokens: 0, toolDefinitionTokens: 0 };
+const CHAT = '/v1/chat/completions';
 
 const CORPUS = [
   'Hello, world!',
@@ -29,22 +33,57 @@ const CORPUS = [
   'function add(a: number, b: number): number {\n  return a + b; // sum\n}\n\tconst xs = [1, 2, 3].map((x) => x ** 2);',
   '{"model":"gpt-4o","messages":[{"role":"user","content":"hi"}],"max_tokens":16}',
   '    \n\n\t\t   lots   of    whitespace     ',
-  'aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa',
-  'x'.repeat(1) + '\u0000\u0001\u007f',
+  "it's they're WE'LL I'd",
+  'x\u0000\u0001\u007f',
+  'a <|endoftext|> b <|im_start|>system<|im_end|>',
 ];
 
-describe('tokenizer', () => {
-  it('counts fixed strings like o200k_base (exactly without 32+ character runs, never fewer with them)', () => {
-    for (const s of CORPUS) {
-      if (/\S{32}/.test(s)) expect(countTokens(s, 'o200k_base'), s).toBeGreaterThanOrEqual(o200(s));
-      else expect(countTokens(s, 'o200k_base'), s).toBe(o200(s));
-    }
+/** Deterministic random strings over an alphabet that hits every branch of the o200k pattern. */
+function randomStrings(count: number, maxLen: number, seed = 1): string[] {
+  const alphabet = ['a', 'B', 'Zq', ' ', '  ', '\n', '\t', '\r\n', '1', '22', '333', '!', '?!', 'é', '漢', '字', '😀', "'s", "'LL", '.', '-', '\u0301', 'ﬁ', 'the', ' the', '<|', '|>'];
+  let s = seed;
+  const rnd = () => (s = (s * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+  return Array.from({ length: count }, () => {
+    const n = Math.floor(rnd() * maxLen);
+    let out = '';
+    for (let j = 0; j < n; j++) out += alphabet[Math.floor(rnd() * alphabet.length)];
+    return out;
+  });
+}
+
+describe('countTokens', () => {
+  it('counts exactly like o200k_base encoding the whole string, wherever no piece is longer than 32 characters', () => {
+    for (const s of [...CORPUS, ...randomStrings(2000, 50)]) expect(countTokens(s, 'o200k_base'), JSON.stringify(s)).toBe(o200(s));
     expect(countTokens('', 'o200k_base')).toBe(0);
   });
 
   it('counts with cl100k_base when asked', () => {
     const s = '東京は日本の首都です。人工知能は世界を変えています。';
     expect(cl100(s)).not.toBe(o200(s)); // fixture check: the two encodings differ here
+    expect(countTokens(s, 'cl100k_base')).toBe(cl100(s));
+    for (const t of randomStrings(300, 40, 9)) expect(countTokens(t, 'cl100k_base'), JSON.stringify(t)).toBe(cl100(t));
+  });
+
+  it('bounds a long piece (a run of spaces, letters, CJK, emoji or punctuation) by its UTF-8 bytes, never below the real count', () => {
+    // (Kept short: js-tiktoken itself, which computes the expected counts, is quadratic on these.)
+    for (const s of [' '.repeat(1200), 'a'.repeat(1200), '漢字'.repeat(400), '😀'.repeat(400), '!'.repeat(1200), '\n'.repeat(900), `${'x'.repeat(100)} and ${'y'.repeat(70)} words`]) {
+      const n = countTokens(s, 'o200k_base');
+      expect(n, s.slice(0, 10)).toBeGreaterThanOrEqual(o200(s));
+      expect(n, s.slice(0, 10)).toBeLessThanOrEqual(utf8Bytes(s));
+    }
+  });
+
+  it('past its budget, a bound counts the rest by bytes and an estimate extrapolates it', () => {
+    const prose = 'The quick brown fox jumps over the lazy dog. '.repeat(100);
+    expect(countTokens(prose, 'o200k_base', new CountBudget(45, 'bound'))).toBe(o200(prose.slice(0, 44)) + utf8Bytes(prose.slice(44)));
+    const estimate = countTokens(prose, 'o200k_base', new CountBudget(450, 'estimate'));
+    expect(Math.abs(estimate - o200(prose)) / o200(prose)).toBeLessThan(0.05);
+  });
+
+  it('counts special-token text as the ordinary text a provider bills', () => {
+    const s = '<|endoftext|>'.repeat(100);
+    expect(o200(s)).toBeGreaterThan(100); // fixture check: as text it is many tokens
+    expect(countTokens(s, 'o200k_base')).toBe(o200(s));
     expect(countTokens(s, 'cl100k_base')).toBe(cl100(s));
   });
 
@@ -61,164 +100,191 @@ describe('tokenizer', () => {
     expect(safetyFactor('deepseek-chat')).toBe(1.3);
     expect(safetyFactor('gemini-2.5-pro')).toBe(1.3);
   });
-
-  it('does not throw on special-token text', () => {
-    for (const s of ['<|endoftext|>', 'a <|im_start|>system<|im_end|> b', '<|fim_prefix|><|endofprompt|>']) {
-      expect(() => countTokens(s, 'o200k_base')).not.toThrow();
-      expect(() => countTokens(s, 'cl100k_base')).not.toThrow();
-    }
-    expect(() => countPromptTokens({ messages: [{ role: 'user', content: '<|endoftext|>' }] }, 'gpt-4o')).not.toThrow();
-  });
-
-  // Providers encode special-token text in a prompt as ordinary text and bill it so: counting it as
-  // one special token lets a prompt of "<|endoftext|>" × N reserve ~7× too few input tokens.
-  it('counts special-token text as the ordinary text a provider bills, never fewer tokens', () => {
-    const s = '<|endoftext|>'.repeat(100);
-    expect(o200(s)).toBeGreaterThan(100); // fixture check: as text it is many tokens
-    // One long run without spaces: counted in slices, never fewer than the whole.
-    expect(countTokens(s, 'o200k_base')).toBeGreaterThanOrEqual(o200(s));
-    expect(countTokens(s, 'cl100k_base')).toBeGreaterThanOrEqual(cl100(s));
-    expect(countTokens('a <|endoftext|> b', 'o200k_base')).toBe(o200('a <|endoftext|> b'));
-  });
-
-  it('countOutputTokens counts reply text with the model encoding', () => {
-    const s = 'Sure! Here is the answer: 42.';
-    expect(countOutputTokens(s, 'gpt-4o')).toBe(o200(s));
-    expect(countOutputTokens(s, 'gpt-3.5-turbo')).toBe(cl100(s));
-  });
 });
 
-describe('countPromptTokens', () => {
-  const messages = [
-    { role: 'system', content: 'You are terse.' },
-    { role: 'user', name: 'alice', content: 'What is the capital of France?' },
-    { role: 'assistant', content: 'Paris.' },
-  ];
-  // OpenAI cookbook: 3 per message + each value's tokens, +1 per name, +3 to prime the reply.
-  const chatTokens = (enc: (s: string) => number) =>
-    3 + enc('system') + enc('You are terse.') +
-    3 + enc('user') + enc('What is the capital of France?') + 1 + enc('alice') +
-    3 + enc('assistant') + enc('Paris.') +
-    3;
+describe('walkBody: the one rule for what a body can bill', () => {
+  const texts = (body: Record<string, unknown>): string[] => {
+    const seen: string[] = [];
+    walkBody(body, (t) => seen.push(t));
+    return seen;
+  };
 
-  it('adds OpenAI chat overhead: 3 per message, +1 per name, +3 priming', () => {
-    expect(countPromptTokens({ model: 'gpt-4o', messages }, 'gpt-4o')).toBe(chatTokens(o200));
-  });
-
-  it('uses cl100k for gpt-4', () => {
-    expect(countPromptTokens({ model: 'gpt-4', messages }, 'gpt-4')).toBe(chatTokens(cl100));
-  });
-
-  it('counts text parts of array content', () => {
-    const body = { messages: [{ role: 'user', content: [{ type: 'text', text: 'Describe' }, { type: 'text', text: ' this photo' }] }] };
-    expect(countPromptTokens(body, 'gpt-4o')).toBe(3 + o200('user') + o200('Describe') + o200(' this photo') + 3);
-  });
-
-  it('multiplies a Claude count by 1.5, rounding up, for worst cases only', () => {
+  it('hands every key, string and number to the text count, in known and unknown fields alike', () => {
     const body = {
-      model: 'claude-sonnet-4-20250514',
-      system: 'Answer in French.',
-      messages: [{ role: 'user', content: 'Good morning, how are you today?' }],
-      max_tokens: 100,
+      model: 'gpt-4o',
+      messages: [{ role: 'assistant', content: null, function_call: { name: 'lookup', arguments: '{"city":"Paris, France"}' } }],
+      text: { format: { type: 'json_schema', schema: { properties: { very_long_property_name: { type: 'string', maxLength: 4096 } } } } },
+      brand_new_field: { deep: ['hidden text', 42] },
     };
-    const raw = 3 + o200('user') + o200('Good morning, how are you today?') + 3 + o200('Answer in French.');
-    expect(countPromptTokens(body, 'claude-sonnet-4-20250514', true)).toBe(Math.ceil(raw * 1.5));
-    // A ledger estimate is the plain count (SPEC §8: the factor is for worst cases only).
-    expect(countPromptTokens(body, 'claude-sonnet-4-20250514')).toBe(raw);
-  });
-
-  it('counts completions prompts, embeddings inputs and Responses instructions without chat overhead', () => {
-    expect(countPromptTokens({ prompt: 'Once upon a time' }, 'gpt-3.5-turbo-instruct')).toBe(cl100('Once upon a time'));
-    expect(countPromptTokens({ input: ['first text', 'second text'] }, 'text-embedding-3-small')).toBe(cl100('first text') + cl100('second text'));
-    expect(countPromptTokens({ instructions: 'Be brief.', input: 'Hi there' }, 'gpt-4o')).toBe(o200('Be brief.') + o200('Hi there'));
-  });
-});
-
-describe('outputLimit', () => {
-  const chat = '/v1/chat/completions';
-
-  it('takes max_completion_tokens, then max_tokens, then max_output_tokens', () => {
-    expect(outputLimit({ max_completion_tokens: 100, max_tokens: 500, max_output_tokens: 700 }, chat, GPT_4O_QUOTE, 4096)).toBe(100);
-    expect(outputLimit({ max_tokens: 500, max_output_tokens: 700 }, chat, GPT_4O_QUOTE, 4096)).toBe(500);
-    expect(outputLimit({ max_output_tokens: 700 }, '/v1/responses', GPT_4O_QUOTE, 4096)).toBe(700);
-  });
-
-  it('falls back to the model maximum, then to the config default', () => {
-    expect(outputLimit({}, chat, GPT_4O_QUOTE, 4096)).toBe(16_384);
-    expect(outputLimit({}, chat, undefined, 4096)).toBe(4096);
-    expect(outputLimit({}, chat, { ...GPT_4O_QUOTE, maxOutputTokens: undefined }, 2048)).toBe(2048);
-  });
-
-  it('ignores limits that are not positive integers', () => {
-    for (const bad of [0, -5, 1.5, '100', null, Number.NaN]) {
-      expect(outputLimit({ max_tokens: bad }, chat, GPT_4O_QUOTE, 4096), String(bad)).toBe(16_384);
+    const seen = texts(body);
+    for (const t of ['{"city":"Paris, France"}', 'lookup', 'very_long_property_name', 'hidden text', 'brand_new_field', '4096', '42', 'null']) {
+      expect(seen, t).toContain(t);
     }
   });
 
-  it('multiplies by the number of choices asked for', () => {
-    expect(outputLimit({ max_tokens: 100, n: 3 }, chat, GPT_4O_QUOTE, 4096)).toBe(300);
-    expect(outputLimit({ n: 2 }, chat, GPT_4O_QUOTE, 4096)).toBe(2 * 16_384);
-    expect(outputLimit({ max_tokens: 10, best_of: 5, n: 2 }, '/v1/completions', GPT_4O_QUOTE, 4096)).toBe(50);
+  it('leaves an image’s payload to its ceiling, but not the rest of its part', () => {
+    const body = {
+      messages: [{ role: 'user', content: [
+        { type: 'image_url', image_url: { url: 'data:image/png;base64,AAAA', detail: 'high' }, note: 'count me' },
+        { type: 'image', source: { type: 'base64', media_type: 'image/png', data: 'BBBB' } },
+        { type: 'input_image', image_url: 'https://x/y.png', file_id: 'file-1' },
+      ] }],
+    };
+    const seen = texts(body);
+    for (const payload of ['data:image/png;base64,AAAA', 'BBBB', 'https://x/y.png', 'file-1']) expect(seen).not.toContain(payload);
+    for (const t of ['count me', 'high', 'image/png']) expect(seen).toContain(t);
+    expect(walkBody(body).images).toBe(3);
+  });
+
+  it('takes the largest output limit the body carries, whatever its JSON type, thinking budgets included', () => {
+    expect(walkBody({ max_completion_tokens: 1, max_tokens: 20_000 }).outputLimit).toBe(20_000);
+    expect(walkBody({ max_tokens: 1, max_output_tokens: '5000' }).outputLimit).toBe(5000);
+    expect(walkBody({ max_tokens: 1024, thinking: { type: 'enabled', budget_tokens: 30_000 } }).outputLimit).toBe(30_000);
+    expect(walkBody({ max_tokens: 10, extra_body: { google: { thinking_config: { thinking_budget: 24_576 } } } }).outputLimit).toBe(24_576);
+    expect(walkBody({ max_tokens: 99.2 }).outputLimit).toBe(100);
+    expect(walkBody({ max_tokens: ' 300 ' }).outputLimit).toBe(300);
+    expect(walkBody({ max_tokens: 1e300 }).outputLimit).toBe(100_000_000); // clamped: sums stay exact
+    for (const none of [0, -5, 'abc', null, true, [], {}]) expect(walkBody({ max_tokens: none }).outputLimit, String(none)).toBeUndefined();
+  });
+
+  it('multiplies choices however they are written: n, best_of, as numbers or strings', () => {
+    expect(walkBody({ n: '4' }).choices).toBe(4);
+    expect(walkBody({ n: 2, best_of: 5 }).choices).toBe(5);
+    expect(walkBody({ n: 3.0 }).choices).toBe(3);
+    expect(walkBody({ n: 'x' }).choices).toBe(1);
+    expect(walkBody({ n: 10_000 }).choices).toBe(128);
+  });
+
+  it('finds cache writes and their TTL in the parsed body, escapes and all', () => {
+    const escaped = JSON.parse('{"messages":[{"role":"user","content":[{"type":"text","text":"doc","cache\\u005fcontrol":{"type":"ephemeral","ttl":"1\\u0068"}}]}]}');
+    expect(walkBody(escaped).cacheWrite).toBe('1h');
+    expect(walkBody({ system: [{ type: 'text', text: 'x', cache_control: { type: 'ephemeral' } }] }).cacheWrite).toBe('5m');
+    expect(walkBody({ system: [{ type: 'text', text: 'x', cache_control: { type: 'ephemeral', ttl: '5m' } }], tools: [{ name: 't', cache_control: { ttl: '1h' } }] }).cacheWrite).toBe('1h');
+    expect(walkBody({ messages: [{ role: 'user', content: 'the words "cache_control" in text' }] }).cacheWrite).toBe('none');
+  });
+
+  it('finds stored context: previous responses, conversations, stored prompts, containers, item references', () => {
+    for (const body of [
+      { previous_response_id: 'resp_1' },
+      { conversation: 'conv_1' },
+      { prompt: { id: 'pmpt_1', version: '2' } },
+      { container: 'container_1' },
+      { input: [{ type: 'item_reference', id: 'msg_1' }] },
+      { input: [{ id: 'msg_1' }] },
+      { input: [{ role: 'user', content: 'hi' }, { type: 'reasoning', id: 'rs_1', summary: [] }] },
+    ]) {
+      expect(walkBody(body).storedContext, JSON.stringify(body)).toBe(true);
+    }
+    expect(walkBody({ input: [{ role: 'user', content: 'hi', id: 'msg_2' }] }).storedContext).toBe(false);
+  });
+
+  it('counts hosted tools (web fetch, code execution, MCP servers, unknown kinds) apart from client tools', () => {
+    const shape = walkBody({
+      tools: [
+        { type: 'web_fetch_20250910', name: 'web_fetch' },
+        { type: 'code_execution_20250825', name: 'code_execution' },
+        { type: 'some_future_tool' },
+        { type: 'function', function: { name: 'f' } },
+        { name: 'custom_without_type', input_schema: {} },
+        { type: 'bash_20250124', name: 'bash' },
+      ],
+      mcp_servers: [{ type: 'url', url: 'https://mcp.example', name: 'm' }],
+    });
+    expect(shape.hostedTools).toBe(4);
+    expect(shape.toolDefinitions).toBe(6);
+    expect(walkBody({ web_search_options: {} }).hostedTools).toBe(1);
+  });
+
+  it('counts files and documents, by reference or inline', () => {
+    expect(walkBody({ input: [{ role: 'user', content: [{ type: 'input_file', file_id: 'file-1' }, { type: 'input_file', file_url: 'https://x/a.pdf' }] }] }).files).toBe(2);
+    expect(walkBody({ messages: [{ role: 'user', content: [{ type: 'document', source: { type: 'base64', data: 'JVBER' } }] }] }).files).toBe(1);
+  });
+});
+
+describe('outputBound', () => {
+  const shape = (o: Record<string, unknown>): BodyShape => walkBody(o);
+
+  it('is the largest limit times the choices, else the model maximum, else the config default', () => {
+    expect(outputBound(shape({ max_completion_tokens: 1, max_tokens: 20_000 }), CHAT, GPT_4O_QUOTE, 4096)).toBe(20_000);
+    expect(outputBound(shape({ max_tokens: 100, n: '3' }), CHAT, GPT_4O_QUOTE, 4096)).toBe(300);
+    expect(outputBound(shape({ n: 2 }), CHAT, GPT_4O_QUOTE, 4096)).toBe(2 * 16_384);
+    expect(outputBound(shape({}), CHAT, undefined, 4096)).toBe(4096);
+    expect(outputBound(shape({ max_tokens: 10, best_of: 5, n: 2 }), '/v1/completions', GPT_4O_QUOTE, 4096)).toBe(50);
   });
 
   it('is 0 for embeddings and token counting', () => {
-    expect(outputLimit({ max_tokens: 100 }, '/v1/embeddings', GPT_4O_QUOTE, 4096)).toBe(0);
-    expect(outputLimit({}, '/v1/messages/count_tokens', GPT_4O_QUOTE, 4096)).toBe(0);
+    expect(outputBound(shape({ max_tokens: 100 }), '/v1/embeddings', GPT_4O_QUOTE, 4096)).toBe(0);
+    expect(outputBound(shape({}), '/v1/messages/count_tokens', GPT_4O_QUOTE, 4096)).toBe(0);
+  });
+});
+
+describe('ceilings for unseen input', () => {
+  it('default to the model’s context window, and may be set in config', () => {
+    expect(ceilingsFor('gpt-4o', GPT_4O_QUOTE, {})).toEqual({
+      imageTokens: DEFAULT_IMAGE_TOKENS, contextTokens: 128_000, hostedToolTokens: 128_000, toolDefinitionTokens: DEFAULT_TOOL_DEFINITION_TOKENS,
+    });
+    expect(ceilingsFor('my-model', undefined, {}).contextTokens).toBe(DEFAULT_CONTEXT_TOKENS);
+    expect(ceilingsFor('gpt-4o-mini', GPT_4O_QUOTE, {}).imageTokens).toBe(50_000);
+    expect(ceilingsFor('gpt-4o', GPT_4O_QUOTE, { imageTokens: 7, contextTokens: 9, hostedToolTokens: 11, toolDefinitionTokens: 13 })).toEqual({
+      imageTokens: 7, contextTokens: 9, hostedToolTokens: 11, toolDefinitionTokens: 13,
+    });
+  });
+
+  it('add up: images each, files and stored context once, hosted tools and definitions each', () => {
+    const c: Ceilings = { imageTokens: 10, contextTokens: 1000, hostedToolTokens: 100, toolDefinitionTokens: 1 };
+    const shape = walkBody({
+      previous_response_id: 'r',
+      input: [{ role: 'user', content: [{ type: 'input_image', image_url: 'u' }, { type: 'input_image', image_url: 'v' }, { type: 'input_file', file_id: 'f' }] }],
+      tools: [{ type: 'web_search' }, { type: 'function', name: 'g' }],
+    });
+    expect(unseenTokens(shape, c)).toBe(2 * 10 + 1000 + 100 + 2 * 1);
   });
 });
 
 describe('worstCase', () => {
   const body = { model: 'gpt-4o', messages: [{ role: 'user', content: 'Résumé: 東京 🎉 — naïve café' }], max_tokens: 50 };
   const rawText = JSON.stringify(body);
+  const bytes = utf8Bytes(rawText);
 
-  it('without counting, bounds the prompt by the UTF-8 byte length of the raw body', () => {
-    const bytes = utf8Bytes(rawText);
+  it('without counting, bounds the text by the UTF-8 byte length of the raw body', () => {
     expect(bytes).toBeGreaterThan(rawText.length); // fixture check: multi-byte text
-    const w = worstCase(body, rawText, 'gpt-4o', '/v1/chat/completions', GPT_4O_QUOTE, 4096, false);
+    const w = worstCase(walkBody(body), { tokens: bytes, counted: false }, CHAT, GPT_4O_QUOTE, NO_CEILINGS, 4096);
     expect(w).toEqual({ inputTokens: bytes, outputTokens: 50, costNano: bytes * 2500 + 50 * 10_000, counted: false });
-    expect(promptBound(body, rawText, 'gpt-4o')).toBe(bytes);
   });
 
-  it('adds a ceiling for each image and each file given by URL or id, which bytes cannot bound', () => {
-    const refs = {
-      model: 'gpt-4o',
-      messages: [{ role: 'user', content: [
-        { type: 'text', text: 'what is in these?' },
-        { type: 'image_url', image_url: { url: 'https://example.com/a.png' } },
-        { type: 'image_url', image_url: { url: 'https://example.com/b.png' } },
-        { type: 'file', file: { file_id: 'file-abc' } },
-      ] }],
-    };
-    const withRefs = JSON.stringify(refs);
-    expect(promptBound(refs, withRefs, 'gpt-4o')).toBe(utf8Bytes(withRefs) + 2 * IMAGE_TOKENS + FILE_REFERENCE_TOKENS);
-    // gpt-4o-mini bills images at many more tokens.
-    expect(promptBound(refs, withRefs, 'gpt-4o-mini')).toBe(utf8Bytes(withRefs) + 2 * IMAGE_TOKENS_GPT_4O_MINI + FILE_REFERENCE_TOKENS);
-    // Anthropic's image block; a JSON escape in the raw text cannot hide it (the parsed body is walked).
-    const claude = { messages: [{ role: 'user', content: [{ type: 'image', source: { type: 'base64', data: 'AAAA' } }] }] };
-    const escaped = JSON.stringify(claude).replace('"type":"image"', '"typ\\u0065":"image"');
-    expect(escaped).toContain('typ\\u0065');
-    expect(promptBound(claude, escaped, 'claude-sonnet-4-0')).toBe(utf8Bytes(escaped) + IMAGE_TOKENS);
+  it('a count covers every string and never rises above the byte bound it tightens', () => {
+    // The shapes the bound must hold for, including fields an earlier recount skipped.
+    const bodies = [
+      body,
+      { model: 'gpt-4o', input: 'x', text: { format: { type: 'json_schema', name: 's', schema: { properties: { [`${'field '.repeat(300)}`]: { type: 'string' } } } } } },
+      { model: 'gpt-4o', messages: [{ role: 'assistant', function_call: { name: 'f', arguments: 'argument text '.repeat(400) } }] },
+      ...CORPUS.map((s) => ({ model: 'gpt-4o', messages: [{ role: 'user', content: s }], unknown: { s } })),
+    ];
+    for (const b of bodies) {
+      const text = JSON.stringify(b);
+      const counted = countedTextTokens(b, 'gpt-4o', utf8Bytes(text));
+      let strings = 0;
+      walkBody(b, (t) => { strings += o200(t); });
+      expect(counted, text.slice(0, 60)).toBeGreaterThanOrEqual(strings);
+      expect(counted, text.slice(0, 60)).toBeLessThanOrEqual(utf8Bytes(text));
+    }
   });
 
-  it('reserves the model’s context window for stored context, and a ceiling per hosted tool', () => {
-    const body = { model: 'gpt-4o', input: 'and then?', previous_response_id: 'resp_123', tools: [{ type: 'web_search' }, { type: 'function', name: 'f' }] };
-    const raw = JSON.stringify(body);
-    const quote = { ...GPT_4O_QUOTE, contextWindow: 128_000 };
-    const w = worstCase(body, raw, 'gpt-4o', '/v1/responses', quote, 4096, false);
-    expect(w.inputTokens).toBe(utf8Bytes(raw) + 128_000 + FILE_REFERENCE_TOKENS);
+  it('applies the safety factor to a Claude count', () => {
+    const claude = { model: 'claude-sonnet-4-20250514', max_tokens: 100, messages: [{ role: 'user', content: 'Good morning, how are you today? '.repeat(50) }] };
+    const text = JSON.stringify(claude);
+    let strings = 0;
+    walkBody(claude, (t) => { strings += o200(t); });
+    expect(countedTextTokens(claude, 'claude-sonnet-4-20250514', utf8Bytes(text))).toBeGreaterThanOrEqual(Math.ceil(strings * 1.5));
   });
 
-  it('with counting, uses the tokenizer count', () => {
-    const tokens = 3 + o200('user') + o200('Résumé: 東京 🎉 — naïve café') + 3;
-    const w = worstCase(body, rawText, 'gpt-4o', '/v1/chat/completions', GPT_4O_QUOTE, 4096, true);
-    expect(w).toEqual({ inputTokens: tokens, outputTokens: 50, costNano: tokens * 2500 + 50 * 10_000, counted: true });
-  });
-
-  it('prices the prompt at the dearest cache-write rate when the request sets cache_control', () => {
-    const cached = { ...body, messages: [{ role: 'user', content: [{ type: 'text', text: 'Long document', cache_control: { type: 'ephemeral', ttl: '1h' } }] }] };
-    const text = JSON.stringify(cached);
-    const w = worstCase(cached, text, 'gpt-4o', '/v1/chat/completions', GPT_4O_QUOTE, 4096, false);
-    expect(w.costNano).toBe(utf8Bytes(text) * 5000 + 50 * 10_000);
+  it('prices the prompt at the dearest cache-write rate the body asks for', () => {
+    const oneHour = { ...body, messages: [{ role: 'user', content: [{ type: 'text', text: 'Long document', cache_control: { type: 'ephemeral', ttl: '1h' } }] }] };
+    const fiveMin = { ...body, messages: [{ role: 'user', content: [{ type: 'text', text: 'Long document', cache_control: { type: 'ephemeral' } }] }] };
+    const w = (b: Record<string, unknown>) => worstCase(walkBody(b), { tokens: 1000, counted: false }, CHAT, GPT_4O_QUOTE, NO_CEILINGS, 4096).costNano;
+    expect(w(oneHour)).toBe(1000 * 5000 + 50 * 10_000);
+    expect(w(fiveMin)).toBe(1000 * 3125 + 50 * 10_000);
+    expect(w(body)).toBe(1000 * 2500 + 50 * 10_000);
   });
 
   it('prices at a long-context tier only when the prompt bound passes its threshold', () => {
@@ -227,44 +293,36 @@ describe('worstCase', () => {
       rates: { base: GPT_4O_RATES, tiers: [{ aboveInputTokens: 200_000, rates: { ...GPT_4O_RATES, input: 5, output: 15 } }] },
       maxOutputTokens: 1000,
     };
-    // 4 bytes can never be more than 200k tokens: base rates are the worst case.
-    expect(worstCase({}, 'abcd', 'gemini-2.5-pro', '/v1/chat/completions', tiered, 4096, false).costNano).toBe(4 * 2500 + 1000 * 10_000);
-    const long = 'x'.repeat(200_001);
-    expect(worstCase({}, long, 'gemini-2.5-pro', '/v1/chat/completions', tiered, 4096, false).costNano).toBe(200_001 * 5000 + 1000 * 15_000);
+    const shape = walkBody({});
+    expect(worstCase(shape, { tokens: 4, counted: false }, CHAT, tiered, NO_CEILINGS, 4096).costNano).toBe(4 * 2500 + 1000 * 10_000);
+    expect(worstCase(shape, { tokens: 200_001, counted: false }, CHAT, tiered, NO_CEILINGS, 4096).costNano).toBe(200_001 * 5000 + 1000 * 15_000);
+  });
+
+  it('adds unseen input at its ceilings', () => {
+    const stored = { model: 'gpt-4o', input: 'and then?', previous_response_id: 'resp_123', tools: [{ type: 'web_search' }, { type: 'function', name: 'f' }] };
+    const c = ceilingsFor('gpt-4o', GPT_4O_QUOTE, {});
+    const w = worstCase(walkBody(stored), { tokens: 100, counted: false }, '/v1/responses', GPT_4O_QUOTE, c, 4096);
+    expect(w.inputTokens).toBe(100 + 128_000 + 128_000 + 2 * DEFAULT_TOOL_DEFINITION_TOKENS);
   });
 
   it('costs 0 when the model has no price', () => {
-    const w = worstCase(body, rawText, 'gpt-4o', '/v1/chat/completions', undefined, 4096, false);
+    const w = worstCase(walkBody(body), { tokens: bytes, counted: false }, CHAT, undefined, NO_CEILINGS, 4096);
     expect(w.costNano).toBe(0);
     expect(w.outputTokens).toBe(50);
   });
-
-  it('the UTF-8 byte bound is never below the o200k count (ASCII, CJK, emoji, code)', () => {
-    for (const s of CORPUS) {
-      expect(utf8Bytes(s), s).toBeGreaterThanOrEqual(o200(s));
-      expect(utf8Bytes(s), s).toBeGreaterThanOrEqual(countTokens(s, 'o200k_base'));
-      const chatBody = { model: 'gpt-4o', messages: [{ role: 'user', content: s }] };
-      const text = JSON.stringify(chatBody);
-      const bound = worstCase(chatBody, text, 'gpt-4o', '/v1/chat/completions', GPT_4O_QUOTE, 4096, false).inputTokens;
-      const counted = worstCase(chatBody, text, 'gpt-4o', '/v1/chat/completions', GPT_4O_QUOTE, 4096, true).inputTokens;
-      expect(bound, s).toBeGreaterThanOrEqual(counted);
-    }
-  });
 });
 
-describe('countTokens on runs without spaces', () => {
-  it('never counts fewer tokens than the tokenizer would for the whole run (cuts only add)', () => {
-    let seed = 7;
-    const letters = Array.from({ length: 3000 }, () => String.fromCharCode(97 + ((seed = (seed * 1103515245 + 12345) % 2 ** 31) % 26))).join('');
-    for (const text of [letters, 'a'.repeat(3000), `${'x'.repeat(100)} and ${'y'.repeat(70)} words`]) {
-      expect(countTokens(text, 'o200k_base')).toBeGreaterThanOrEqual(o200(text));
-    }
+describe('ledger estimates', () => {
+  it('count every value plainly (no safety factor, no keys), 3 per object or array and 3 priming, images at their ceiling', () => {
+    const claude = { model: 'claude-sonnet-4-20250514', max_tokens: 10, messages: [{ role: 'user', content: [{ type: 'text', text: 'Describe this photo' }, { type: 'image', source: { type: 'url', url: 'https://x' } }] }] };
+    const values = ['claude-sonnet-4-20250514', '10', 'user', 'text', 'Describe this photo', 'image', 'url'];
+    const nodes = 7; // body, messages, the message, content, two parts, source
+    expect(estimatePromptTokens(claude, 'claude-sonnet-4-20250514', 1600)).toBe(values.reduce((n, v) => n + o200(v), 0) + 3 * nodes + 3 + 1600);
   });
 
-  it('bounds what it does not count by UTF-8 bytes, so a huge run is still an upper bound', () => {
-    const huge = 'é'.repeat(200_000); // 400,000 bytes of one run
-    const n = countTokens(huge, 'o200k_base');
-    expect(n).toBeGreaterThan(200_000 - 20_000); // all but the counted slices at 2 bytes each
-    expect(n).toBeLessThanOrEqual(Buffer.byteLength(huge, 'utf8'));
+  it('count reply text with the model encoding', () => {
+    const s = 'Sure! Here is the answer: 42.';
+    expect(estimateOutputTokens(s, 'gpt-4o')).toBe(o200(s));
+    expect(estimateOutputTokens(s, 'gpt-3.5-turbo')).toBe(cl100(s));
   });
 });
