@@ -102,33 +102,57 @@ export function utf8Bytes(text: string): number {
   return Buffer.byteLength(text, 'utf8');
 }
 
+/**
+ * The pattern runs over windows of this many characters, never the whole text: on a run of
+ * millions of CJK or emoji characters one match overflows the regex engine's stack. A match
+ * that touches a window's end may continue past it, so it is left for the next window, which
+ * starts where it starts; every match counted is then the one the whole text would give.
+ */
+const WINDOW = 8192;
+
 export function countTokens(text: string, encoding: EncodingName, budget: CountBudget = UNLIMITED()): number {
-  if (text.length === 0) return 0;
   const enc = encoder(encoding);
-  const pattern = enc.pattern;
-  pattern.lastIndex = 0;
   let tokens = 0;
-  let end = 0;
-  for (let m = pattern.exec(text); m !== null; m = pattern.exec(text)) {
-    const piece = m[0];
-    // The pattern covers every character; a gap would only ever be bounded, never skipped.
-    if (m.index > end) tokens += utf8Bytes(text.slice(end, m.index));
-    end = m.index + piece.length;
-    if (piece.length === 0) {
-      pattern.lastIndex++; // the pattern cannot match empty, but a loop must never stall on it
-      continue;
+  for (let pos = 0; pos < text.length; ) {
+    let end = Math.min(text.length, pos + WINDOW);
+    if (end < text.length && isHighSurrogate(text.charCodeAt(end - 1))) end--; // never split a character
+    const window = text.slice(pos, end);
+    const last = end === text.length;
+    const pattern = enc.pattern;
+    pattern.lastIndex = 0;
+    let done = 0; // characters of the window counted
+    for (let m = pattern.exec(window); m !== null; m = pattern.exec(window)) {
+      const piece = m[0];
+      if (piece.length === 0) {
+        pattern.lastIndex++; // the pattern cannot match empty, but a loop must never stall on it
+        continue;
+      }
+      if (!last && m.index + piece.length === window.length) break; // may go on past the window
+      // The pattern covers every character; a gap would only ever be bounded, never skipped.
+      if (m.index > done) tokens += utf8Bytes(window.slice(done, m.index));
+      done = m.index + piece.length;
+      const merged = piece.length <= MAX_MERGED_PIECE || budget.past === 'estimate';
+      if (merged && !budget.take(piece.length)) return tokens + budget.uncounted(text.slice(pos + m.index));
+      const n = piece.length <= MAX_MERGED_PIECE ? pieceTokens(enc, piece) : longPieceTokens(enc, piece, budget.past);
+      if (merged) budget.note(piece.length, n);
+      tokens += n;
     }
-    const merged = piece.length <= MAX_MERGED_PIECE || budget.past === 'estimate';
-    if (merged && !budget.take(piece.length)) {
-      tokens += budget.uncounted(text.slice(m.index));
-      return tokens;
+    if (done === 0 && !last) {
+      // One piece fills the window: a run of at least WINDOW characters, long by any measure.
+      if (budget.past === 'estimate' && !budget.take(window.length)) return tokens + budget.uncounted(text.slice(pos));
+      tokens += longPieceTokens(enc, window, budget.past);
+      done = window.length;
+    } else if (last && done < window.length) {
+      tokens += utf8Bytes(window.slice(done));
+      done = window.length;
     }
-    const n = piece.length <= MAX_MERGED_PIECE ? pieceTokens(enc, piece) : longPieceTokens(enc, piece, budget.past);
-    if (merged) budget.note(piece.length, n);
-    tokens += n;
+    pos += done;
   }
-  if (end < text.length) tokens += utf8Bytes(text.slice(end));
   return tokens;
+}
+
+function isHighSurrogate(code: number): boolean {
+  return code >= 0xd800 && code <= 0xdbff;
 }
 
 function pieceTokens(enc: Encoder, piece: string): number {
