@@ -8,6 +8,7 @@ import type { Deps } from './deps.js';
 import { dialectOf, renderError, TollgateError } from './errors.js';
 import { registerDashboardRoute } from './routes/dashboard.js';
 import { registerHealthRoute } from './routes/health.js';
+import { lingerOnClose } from './routes/lingering-close.js';
 import { registerMetricsRoute } from './routes/metrics.js';
 import { registerModelsRoute } from './routes/models.js';
 import { registerProjectionRoute } from './routes/projection.js';
@@ -46,6 +47,9 @@ export async function buildApp(deps: Deps): Promise<FastifyInstance> {
     if (PUBLIC_PATHS.has(path)) return;
     req.principal = deps.store.keys.lookup(presentedKey(req.headers)) ?? null;
     if (!req.principal) throw new TollgateError('invalid_api_key', unauthenticatedMessage(path, deps.store.config.adminKeys.length > 0));
+    // A parameter given twice has no one meaning (which `team`?): refused, never guessed (SPEC §6).
+    const repeated = Object.entries(req.query as Record<string, unknown>).find(([, v]) => Array.isArray(v));
+    if (repeated) throw new TollgateError('invalid_query', `Query parameter '${repeated[0]}' is given more than once.`);
   });
 
   // Every body is read as JSON whatever its content type (curl -d sends form-encoded), with the
@@ -60,6 +64,7 @@ export async function buildApp(deps: Deps): Promise<FastifyInstance> {
     const dialect = dialectOf(req.url);
     const typed = toTollgateError(err);
     if (typed.code === 'internal_error') req.log.error({ err }, 'unhandled error');
+    if (typed.code === 'request_too_large') lingerOnClose(req.raw.socket);
     const rendered = renderError(typed, dialect);
     return reply.code(rendered.status).headers(rendered.headers).send(rendered.body);
   });
