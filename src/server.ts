@@ -4,22 +4,19 @@
  */
 import { unwatchFile, watchFile } from 'node:fs';
 import { buildApp } from './app.js';
+import { chooseConfigFile } from './config/config-path.js';
 import { loadConfigFile } from './config/load.js';
 import { createDeps } from './deps.js';
+import { LedgerLockedError } from './ledger/file-lock.js';
 import { warmTokenizers } from './estimate/tokenizer.js';
 import { createLogger } from './log.js';
 
-function configPath(argv: string[]): string {
-  const i = argv.indexOf('--config');
-  if (i !== -1 && argv[i + 1]) return argv[i + 1] as string;
-  const eq = argv.find((a) => a.startsWith('--config='));
-  if (eq) return eq.slice('--config='.length);
-  return process.env.TOLLGATE_CONFIG || 'config/tollgate.yaml';
-}
-
 async function main(): Promise<void> {
-  const file = configPath(process.argv.slice(2));
   const log = createLogger({ level: process.env.TOLLGATE_LOG_LEVEL ?? 'info' });
+  const choice = chooseConfigFile(process.argv.slice(2), process.env);
+  if (!choice.ok) return fail(log, choice.message);
+  if (choice.note) log.info({ config: choice.file }, choice.note);
+  const file = choice.file;
   const loaded = loadConfigFile(file);
   if (!loaded.ok) {
     // Said twice: plainly for a person at a terminal, and as a log line for whatever collects stdout.
@@ -29,15 +26,23 @@ async function main(): Promise<void> {
     return;
   }
   const config = loaded.config;
+  const { host, port } = config.server;
   for (const w of config.warnings) log.warn(w);
 
-  const deps = createDeps(config, { log });
+  let deps: ReturnType<typeof createDeps>;
+  try {
+    deps = createDeps(config, { log });
+  } catch (err) {
+    if (err instanceof LedgerLockedError) return fail(log, err.message);
+    throw err;
+  }
   const recovered = deps.budgets.recover((name) => deps.store.team(name));
   if (recovered.length > 0) {
     log.warn({ count: recovered.length }, 'settled reservations left open by a previous process at their worst case (flagged estimated)');
   }
   warmTokenizers(); // build the tokenizers now, not inside the first estimate
-  await deps.bodies.warm();
+  // The body worker loads its own tokenizers meanwhile; a large body before then waits for it.
+  deps.bodies.warm().catch((err: unknown) => log.error({ err }, 'the body worker failed to start'));
   const app = await buildApp(deps);
 
   const reload = (why: string): void => {
@@ -92,9 +97,24 @@ async function main(): Promise<void> {
 
   // Signals are handled before the port opens: a SIGHUP sent as soon as the server answers must
   // reload, not kill it (SIGHUP's default action).
-  await app.listen({ host: config.server.host, port: config.server.port });
+  try {
+    await app.listen({ host, port });
+  } catch (err) {
+    const code = (err as { code?: string }).code;
+    if (code === 'EADDRINUSE') return fail(log, `cannot listen on ${host}:${port}: the address is already in use (another Tollgate?). Stop it or set server.port in ${file}.`);
+    if (code === 'EACCES') return fail(log, `cannot listen on ${host}:${port}: permission denied (ports below 1024 need privileges). Set server.port in ${file}.`);
+    if (code === 'EADDRNOTAVAIL' || code === 'ENOTFOUND') return fail(log, `cannot listen on ${host}:${port}: no such local address. Set server.host in ${file}.`);
+    throw err;
+  }
   deps.outbox.start();
   log.info({ config: loaded.config.file, db: config.database.path }, 'tollgate ready');
+}
+
+/** A start-up mistake, said as a sentence (stderr for a person, a log line for collectors), then exit 1. */
+function fail(log: ReturnType<typeof createLogger>, message: string): void {
+  process.stderr.write(`tollgate: ${message}\n`);
+  log.fatal(message);
+  log.flush(() => process.exit(1));
 }
 
 main().catch((err: unknown) => {

@@ -160,6 +160,21 @@ describe('hot reload of budgets', () => {
     expect((await usageReport(s.url)).budgets[0]).toMatchObject({ limit_usd: 10, spent_usd: COST_NANO / 1e9 });
   });
 
+  it('a reload with a typo (budget: for budgets:) is refused with the suggestion; the cap stays', async () => {
+    const s = await spawnReady();
+    const typo = config(10);
+    typo.teams[0].budget = typo.teams[0].budgets;
+    delete typo.teams[0].budgets;
+    writeConfig(configPath, typo);
+    s.proc.kill('SIGHUP');
+
+    await vi.waitFor(() => expect(logged(s, 'config reload refused').length).toBeGreaterThanOrEqual(1));
+    expect(logged(s, 'config reload refused')[0]!.problems).toEqual(['teams[0].budget: unknown key; did you mean budgets?']);
+    expect(logged(s, 'config reloaded')).toHaveLength(0);
+    // The $10 cap is still in force.
+    expect((await usageReport(s.url)).budgets[0]).toMatchObject({ limit_usd: 10, hard_cap: true });
+  });
+
   // A supervisor may reload as soon as the server says it is listening (or /healthz answers).
   // SIGHUP's default action is to terminate, so the handler must be installed before the server
   // reports itself up. Several servers are raced to make the window visible on a quiet machine.

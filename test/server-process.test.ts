@@ -3,13 +3,14 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { createRequire } from 'node:module';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { startFakeProvider, type FakeProvider } from './helpers/fake-provider.js';
 import { baseConfig, TEAM_KEY } from './helpers/app.js';
 import { spawnServer, writeConfig } from './helpers/spawn.js';
 
+const TSX = createRequire(import.meta.url).resolve('tsx');
 let fake: FakeProvider;
 let dir: string;
 
@@ -52,4 +53,55 @@ describe('the server process', () => {
     expect(run.stderr).toContain('teams[1].budgets[0].window: must be one of hour, day, week, month, total');
     expect(run.stderr).toContain('server.port: must be an integer from 0 to 65535');
   });
+
+  it('a port already in use is a sentence and exit 1, not a stack trace', async () => {
+    const cfg = join(dir, 'tollgate.yaml');
+    writeConfig(cfg, baseConfig(fake, join(dir, 'ledger.db')));
+    const first = await spawnServer(cfg);
+    const port = Number(new URL(first.url).port);
+    const second = baseConfig(fake, join(dir, 'other.db'));
+    second.server.port = port;
+    writeConfig(join(dir, 'second.yaml'), second);
+    const run = spawnSync(process.execPath, ['--import', TSX, 'src/server.ts', '--config', join(dir, 'second.yaml')], { encoding: 'utf8', timeout: 20_000 });
+    first.proc.kill('SIGTERM');
+    await first.exited;
+    expect(run.status).toBe(1);
+    expect(run.stderr).toContain(`tollgate: cannot listen on 127.0.0.1:${port}: the address is already in use`);
+    expect(run.stderr).not.toMatch(/\n\s+at /); // no stack frames
+  });
+
+  it('a second process on the same SQLite ledger refuses to start and points to PostgreSQL; the first keeps serving', async () => {
+    const cfg = join(dir, 'tollgate.yaml');
+    writeConfig(cfg, baseConfig(fake, join(dir, 'ledger.db')));
+    const first = await spawnServer(cfg);
+    const run = spawnSync(process.execPath, ['--import', TSX, 'src/server.ts', '--config', cfg], { encoding: 'utf8', timeout: 20_000 });
+    expect(run.status).toBe(1);
+    expect(run.stderr).toContain(`is in use by another Tollgate process (pid ${first.proc.pid})`);
+    expect(run.stderr).toContain('PostgreSQL');
+    // The first is untouched and serving.
+    expect((await fetch(`${first.url}/healthz`)).status).toBe(200);
+    first.proc.kill('SIGTERM');
+    expect(await first.exited).toEqual({ code: 0, signal: null });
+    // Once it is gone, the ledger opens again.
+    const again = await spawnServer(cfg);
+    again.proc.kill('SIGTERM');
+    expect(await again.exited).toEqual({ code: 0, signal: null });
+  });
+
+  it('`npm start --config FILE` typed without `--` still starts on FILE, and says how to pass it', async () => {
+    const cfg = join(dir, 'via-npm.yaml');
+    const raw = baseConfig(fake, join(dir, 'ledger.db'));
+    raw.teams[0].name = 'from-npm-config';
+    writeConfig(cfg, raw);
+    // What npm hands the script for `npm start --config FILE`: npm_config_config=true, FILE as an argument.
+    const proc = spawn(process.execPath, ['--import', TSX, 'src/server.ts', cfg], { env: { ...process.env, npm_config_config: 'true' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    proc.stdout.on('data', (c: Buffer) => { out += c.toString(); });
+    await vi.waitFor(() => expect(out).toContain('tollgate ready'), { timeout: 20_000 });
+    proc.kill('SIGTERM');
+    await new Promise((r) => proc.once('exit', r));
+    expect(out).toContain('npm passed --config to itself');
+    expect(out).toContain(`"config":"${cfg}"`);
+  });
 });
+

@@ -11,6 +11,7 @@ import type {
   Reservation, StoredRecord, UsageQuery, UsageReport,
 } from './ledger.js';
 import { Checkpointer } from './checkpointer.js';
+import { lockLedgerFile } from './file-lock.js';
 import { migrate } from './migrate.js';
 
 const GROUP_SQL: Record<GroupKey, string> = {
@@ -48,9 +49,11 @@ export class SqliteLedger implements Ledger {
   private readonly db: Database.Database;
   private readonly stmts;
   private readonly checkpointer: Checkpointer | undefined;
+  private readonly unlock: () => void;
 
   constructor(path: string, opts: { checkpointIntervalMs?: number } = {}) {
     if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+    this.unlock = path === ':memory:' ? () => {} : lockLedgerFile(path);
     this.db = new Database(path);
     this.db.pragma('journal_mode = WAL');
     this.db.pragma('synchronous = NORMAL');
@@ -217,6 +220,7 @@ export class SqliteLedger implements Ledger {
   async close(): Promise<void> {
     await this.checkpointer?.stop();
     if (this.db.open) this.db.close();
+    this.unlock();
   }
 }
 
