@@ -6,6 +6,7 @@ import { unwatchFile, watchFile } from 'node:fs';
 import { buildApp } from './app.js';
 import { chooseConfigFile } from './config/config-path.js';
 import { loadConfigFile } from './config/load.js';
+import type { Config } from './config/types.js';
 import { createDeps } from './deps.js';
 import { LedgerLockedError } from './ledger/file-lock.js';
 import { warmTokenizers } from './estimate/tokenizer.js';
@@ -28,6 +29,7 @@ async function main(): Promise<void> {
   const config = loaded.config;
   const { host, port } = config.server;
   for (const w of config.warnings) log.warn(w);
+  logPriceFamilies(log, config);
 
   let deps: ReturnType<typeof createDeps>;
   try {
@@ -53,6 +55,7 @@ async function main(): Promise<void> {
     }
     deps.store.swap(next.config);
     for (const w of next.config.warnings) log.warn(w);
+    logPriceFamilies(log, next.config);
     log.info({ why }, 'config reloaded');
   };
   process.on('SIGHUP', () => reload('SIGHUP'));
@@ -108,6 +111,13 @@ async function main(): Promise<void> {
   }
   deps.outbox.start();
   log.info({ config: loaded.config.file, db: config.database.path }, 'tollgate ready');
+}
+
+/** Whose price list each provider uses, and why (SPEC §9): one line per provider. */
+function logPriceFamilies(log: ReturnType<typeof createLogger>, config: Config): void {
+  for (const p of config.providers) {
+    log.info({ provider: p.name, price_family: p.priceFamily }, `provider ${p.name} prices as ${p.priceFamily} (${p.priceFamilyReason})`);
+  }
 }
 
 /** A start-up mistake, said as a sentence (stderr for a person, a log line for collectors), then exit 1. */

@@ -84,18 +84,25 @@ describe('/v1/models', () => {
 });
 
 describe('pricing', () => {
-  it('DeepSeek usage (prompt_cache_hit_tokens) priced at $0.27 / $0.07 cached / $1.10', async () => {
-    await start();
+  // DeepSeek's price at the request's own time (api-docs.deepseek.com/quick_start/pricing): in May
+  // 2025 $0.27 / $0.07 cached / $1.10 by day and half that by night (UTC 16:30–00:30); V3.2 today.
+  it.each([
+    ['May 2025, 12:00 UTC', '2025-05-14T12:00:00Z', { input: 0.27, cached_input: 0.07, output: 1.1 }],
+    ['May 2025, 20:00 UTC (off-peak)', '2025-05-14T20:00:00Z', { input: 0.135, cached_input: 0.035, output: 0.55 }],
+    ['2026-12-03 (V3.2)', '2026-12-03T12:00:00Z', { input: 0.28, cached_input: 0.028, output: 0.42 }],
+  ])('DeepSeek usage (prompt_cache_hit_tokens) priced at the rate in force: %s', async (_when, iso, rates) => {
+    await start({ clock: () => Date.parse(iso) });
     const usage = { prompt_tokens: 5000, completion_tokens: 700, total_tokens: 5700, prompt_cache_hit_tokens: 3000, prompt_cache_miss_tokens: 2000 };
     fake.enqueue({ kind: 'json', body: { id: 'x', object: 'chat.completion', model: 'deepseek-chat', choices: [], usage } });
     expect((await post('/v1/chat/completions', chat('deepseek-chat'))).status).toBe(200);
+    const nano = (usd: number) => Math.round(usd * 1000);
     expect((await rows())[0]).toMatchObject({
       provider: 'deepseek',
       input_tokens: 5000,
       cached_input_tokens: 3000,
       output_tokens: 700,
-      cost_usd: (2000 * 270 + 3000 * 70 + 700 * 1100) / 1e9,
-      rates: { input: 0.27, cached_input: 0.07, output: 1.1 },
+      cost_usd: (2000 * nano(rates.input) + 3000 * nano(rates.cached_input) + 700 * nano(rates.output)) / 1e9,
+      rates,
     });
   });
 

@@ -5,6 +5,8 @@
 import { readFileSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
+import { knownFamily, priceFamilyOf } from '../pricing/families.js';
+import { DATE_OR_TIME, type Dated } from '../pricing/schedule.js';
 import { interpolateEnv } from './interpolate.js';
 import { ConfigReader } from './reader.js';
 import {
@@ -87,11 +89,11 @@ export function parseConfig(raw: unknown, file: string, env: Record<string, stri
   duplicates(r, providers.map((p) => p?.name), 'providers', 'name');
   if (validProviders.length === 0) r.problem('providers', 'at least one provider is required');
 
-  const prices: Record<string, PriceConfig> = {};
+  const prices: Record<string, Dated<PriceConfig>[]> = {};
   const priceMap = r.object(root.prices, 'prices') ?? {};
   for (const [model, entry] of Object.entries(priceMap)) {
-    const price = readPrice(r, entry, `prices.${model}`);
-    if (price) prices[model] = price;
+    const history = readPriceHistory(r, entry, `prices.${model}`);
+    if (history) prices[model] = history;
   }
 
   const teams = r.array(root.teams, 'teams').map((t, i) => readTeam(r, t, `teams[${i}]`, unsetHint, warnings));
@@ -168,7 +170,7 @@ function readProvider(
     if (v === undefined || v === null) r.problem(path, 'must be a mapping');
     return undefined;
   }
-  r.unknownKeys(o, path, ['name', 'api', 'base_url', 'api_key', 'models', 'stream_include_usage']);
+  r.unknownKeys(o, path, ['name', 'api', 'base_url', 'api_key', 'models', 'stream_include_usage', 'price_provider']);
   const name = r.string(o.name, `${path}.name`, { required: true });
   if (name !== undefined && !/^[A-Za-z0-9_.-]+$/.test(name)) r.problem(`${path}.name`, 'may hold only letters, digits, _ . -');
   const api = r.oneOf(o.api, `${path}.api`, ['openai', 'anthropic'] as const, 'openai');
@@ -189,8 +191,15 @@ function readProvider(
   }
   const models = r.stringList(o.models, `${path}.models`);
   if (models.length === 0) r.problem(`${path}.models`, 'must list at least one model glob');
+  const priceProvider = r.string(o.price_provider, `${path}.price_provider`);
+  if (priceProvider !== undefined && knownFamily(priceProvider) === undefined) {
+    r.problem(`${path}.price_provider`, `unknown price family '${priceProvider}' (README lists them: openai, anthropic, azure, google, mistral, deepseek, openrouter, …)`);
+  }
   if (name === undefined || baseUrl === undefined) return undefined;
+  const { family, reason } = priceFamilyOf({ priceProvider, baseUrl, api });
   return {
+    priceFamily: family,
+    priceFamilyReason: reason,
     name,
     api,
     baseUrl: baseUrl.replace(/\/+$/, ''),
@@ -233,27 +242,56 @@ function readAlternatives(r: ConfigReader, v: unknown): void {
   for (const [glob, list] of Object.entries(o)) r.stringList(list, `alternatives.${glob}`);
 }
 
-function readPrice(r: ConfigReader, v: unknown, path: string): PriceConfig | undefined {
+/**
+ * A model's price: one set of rates, or a dated history (`- { from: 2026-01-01, input: 1, … }`),
+ * each entry in force from its date (UTC) until the next one's.
+ */
+function readPriceHistory(r: ConfigReader, v: unknown, path: string): Dated<PriceConfig>[] | undefined {
+  if (!Array.isArray(v)) {
+    const price = readPrice(r, v, path, false);
+    return price ? [{ value: price.value }] : undefined;
+  }
+  const entries = v.flatMap((e, i) => {
+    const price = readPrice(r, e, `${path}[${i}]`, true);
+    return price ? [{ from: price.from, value: price.value }] : [];
+  });
+  if (v.length === 0) r.problem(path, 'a dated price list needs at least one entry');
+  const froms = entries.map((e) => e.from);
+  if (new Set(froms).size !== froms.length) r.problem(path, 'two entries have the same from date');
+  return entries.length === v.length ? entries : undefined;
+}
+
+function readPrice(r: ConfigReader, v: unknown, path: string, dated: boolean): { from: string | undefined; value: PriceConfig } | undefined {
   const o = r.object(v, path);
-  if (!o) return undefined;
-  r.unknownKeys(o, path, ['input', 'output', 'cached_input', 'cache_write', 'cache_write_1h', 'max_output_tokens']);
-  const rate = (key: string): number | undefined =>
-    o[key] === undefined ? undefined : r.number(o[key], `${path}.${key}`, { min: 0 });
+  if (!o) {
+    if (v === undefined || v === null) r.problem(path, 'must be a mapping');
+    return undefined;
+  }
+  const rateKeys = { cached_input: 'cachedInput', cache_write: 'cacheWrite', cache_write_1h: 'cacheWrite1h', input_audio: 'inputAudio', output_audio: 'outputAudio' } as const;
+  r.unknownKeys(o, path, [...(dated ? ['from'] : []), 'input', 'output', ...Object.keys(rateKeys), 'max_output_tokens']);
+  let from: string | undefined;
+  if (dated) {
+    // YAML reads an unquoted 2026-01-01 as a date: take it back as the UTC day it names.
+    const raw = o.from instanceof Date ? o.from.toISOString().replace(/T00:00:00\.000Z$/, '') : o.from;
+    from = r.string(raw, `${path}.from`, { required: true });
+    if (from !== undefined && (!DATE_OR_TIME.test(from) || Number.isNaN(Date.parse(from)))) {
+      r.problem(`${path}.from`, 'must be a UTC date (2026-01-01) or time (2026-01-01T16:30:00Z)');
+    }
+  }
   const input = r.number(o.input, `${path}.input`, { min: 0 });
   // Required: a missing output rate would price output at 0 and let it past every cap.
   const output = r.number(o.output, `${path}.output`, { min: 0 });
   const price: PriceConfig = { input: input ?? 0, output: output ?? 0 };
-  const cachedInput = rate('cached_input');
-  const cacheWrite = rate('cache_write');
-  const cacheWrite1h = rate('cache_write_1h');
-  if (cachedInput !== undefined) price.cachedInput = cachedInput;
-  if (cacheWrite !== undefined) price.cacheWrite = cacheWrite;
-  if (cacheWrite1h !== undefined) price.cacheWrite1h = cacheWrite1h;
+  for (const [key, field] of Object.entries(rateKeys) as [keyof typeof rateKeys, (typeof rateKeys)[keyof typeof rateKeys]][]) {
+    if (o[key] === undefined) continue;
+    const rate = r.number(o[key], `${path}.${key}`, { min: 0 });
+    if (rate !== undefined) price[field] = rate;
+  }
   if (o.max_output_tokens !== undefined) {
     const m = r.number(o.max_output_tokens, `${path}.max_output_tokens`, { positive: true, integer: true });
     if (m !== undefined) price.maxOutputTokens = m;
   }
-  return input === undefined ? undefined : price;
+  return input === undefined ? undefined : { from, value: price };
 }
 
 function readTeam(

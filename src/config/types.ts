@@ -1,4 +1,5 @@
 /** The validated, frozen configuration. Only `load.ts` builds one. */
+import type { Dated } from '../pricing/schedule.js';
 export type WindowKind = 'hour' | 'day' | 'week' | 'month' | 'total';
 export const WINDOW_KINDS: readonly WindowKind[] = ['hour', 'day', 'week', 'month', 'total'];
 
@@ -16,6 +17,10 @@ export interface ProviderConfig {
   models: string[];
   /** Ask for usage in OpenAI streams (stream_options.include_usage); some compatible servers reject it. */
   streamIncludeUsage: boolean;
+  /** Whose price list applies (SPEC §9): `price_provider`, else the base URL's host, else `api`. */
+  priceFamily: string;
+  /** Why that family, for the start-up log. */
+  priceFamilyReason: string;
 }
 
 export interface PriceConfig {
@@ -24,6 +29,8 @@ export interface PriceConfig {
   cachedInput?: number;
   cacheWrite?: number;
   cacheWrite1h?: number;
+  inputAudio?: number;
+  outputAudio?: number;
   maxOutputTokens?: number;
 }
 
@@ -75,7 +82,8 @@ export interface Config {
   database: { path: string };
   adminKeys: string[];
   providers: ProviderConfig[];
-  prices: Record<string, PriceConfig>;
+  /** Per model (or glob): its price history, each entry in force from its date (SPEC §2). */
+  prices: Record<string, Dated<PriceConfig>[]>;
   unpricedModels: 'reject' | 'allow';
   budgetRefusalStatus: 402 | 429;
   /** Output bound for a worst case when neither the request nor the price data gives one. */

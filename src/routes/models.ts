@@ -7,14 +7,12 @@ import { findProvider, type MatchLogic } from '@pydantic/genai-prices';
 import type { FastifyInstance } from 'fastify';
 import type { Deps } from '../deps.js';
 import { TollgateError } from '../errors.js';
-import { PRICE_OVERRIDES } from '../pricing/overrides.js';
+import { ALIASES, PRICE_OVERRIDES } from '../pricing/overrides.js';
 import { anyGlobMatches } from '../routing/glob.js';
 import { providerFor } from '../routing/route-model.js';
 
 /** What an API model id looks like: no price-data suffixes such as `:extended` or a trailing `-`. */
 const MODEL_NAME = /^[a-z0-9][a-z0-9._-]*[a-z0-9]$/i;
-
-const PRICE_DATA_PROVIDER: Record<string, string> = { gemini: 'google' };
 
 /**
  * Concrete ids from a price-data entry: the exact names its match lists, and its own id when that
@@ -42,6 +40,17 @@ function matches(m: MatchLogic, id: string): boolean {
   return m.and.every((x) => matches(x, id));
 }
 
+let knownIds: string[] | undefined;
+
+/** Every concrete model id the price data names, whoever's list it is in (computed once). */
+function priceDataIds(): string[] {
+  knownIds ??= [...new Set(PRICE_DATA_FAMILIES.flatMap((f) => findProvider({ providerId: f })?.models.flatMap(concreteIds) ?? []))];
+  return knownIds;
+}
+
+/** The lists a model id may be found in: direct providers' own, not resellers' (`vendor/model` ids). */
+const PRICE_DATA_FAMILIES = ['openai', 'anthropic', 'google', 'mistral', 'deepseek', 'x-ai', 'cohere', 'groq', 'together', 'fireworks', 'perplexity', 'moonshotai', 'azure'];
+
 export function registerModelsRoute(app: FastifyInstance, deps: Deps): void {
   app.get('/v1/models', async (req) => {
     const principal = req.principal;
@@ -52,16 +61,15 @@ export function registerModelsRoute(app: FastifyInstance, deps: Deps): void {
       throw new TollgateError('invalid_api_key', 'Invalid or missing API key.');
     }
     const seen = new Map<string, string>();
-    for (const provider of providers) {
-      if (provider.apiKey === undefined) continue;
-      const known = findProvider({ providerId: PRICE_DATA_PROVIDER[provider.name] ?? provider.name })?.models.flatMap(concreteIds) ?? [];
-      const candidates = [...Object.keys(prices), ...PRICE_OVERRIDES.map((o) => o.match), ...known];
-      for (const id of candidates) {
-        // Listed under the provider that routing would send it to.
-        if (seen.has(id) || /[*?]/.test(id) || providerFor(id, providers) !== provider) continue;
-        if (allowList && !anyGlobMatches(allowList, id)) continue;
-        seen.set(id, provider.name);
-      }
+    const now = new Date(deps.clock());
+    const ours = [...PRICE_OVERRIDES.flatMap((o) => o.match), ...ALIASES.map((a) => a.alias)];
+    for (const id of new Set([...Object.keys(prices), ...ours, ...priceDataIds()])) {
+      if (/[*?]/.test(id)) continue;
+      // Listed under the provider that routing would send it to, when that provider can price it.
+      const provider = providerFor(id, providers);
+      if (!provider || provider.apiKey === undefined) continue;
+      if (allowList && !anyGlobMatches(allowList, id)) continue;
+      if (deps.store.prices.lookup(provider.priceFamily, id, now)) seen.set(id, provider.name);
     }
     const data = [...seen.entries()]
       .sort(([a], [b]) => a.localeCompare(b))

@@ -36,7 +36,7 @@ export function registerProjectionRoute(app: FastifyInstance, deps: Deps): void 
     const candidates: Candidate[] = [...new Set([...CHEAPER_CANDIDATES, ...Object.keys(config.prices).filter((m) => !m.includes('*'))])].flatMap((model) => {
       const provider = providerFor(model, config.providers);
       if (!provider || (teamConfig?.models && !anyGlobMatches(teamConfig.models, model))) return [];
-      const quote = prices.lookup(provider.name, model, new Date(now));
+      const quote = prices.lookup(provider.priceFamily, model, new Date(now));
       return quote ? [{ model, provider: provider.name, rates: ratesFor(quote.rates, 0) }] : [];
     });
     return {

@@ -58,7 +58,7 @@ async function proxy(req: FastifyRequest, reply: FastifyReply, endpoint: Endpoin
   }
 
   // 3 · price
-  const quote = endpoint.free ? undefined : prices.lookup(route.provider.name, route.model, new Date(startedAt));
+  const quote = endpoint.free ? undefined : prices.lookup(route.provider.priceFamily, route.model, new Date(startedAt));
   if (!quote && !endpoint.free && config.unpricedModels === 'reject') {
     throw new TollgateError('model_not_priced', `Model '${route.model}' has no price; add it under 'prices:' in the config or set unpriced_models: allow.`);
   }

@@ -100,7 +100,7 @@ describe('parseConfig: environment', () => {
       { id: 'month', window: 'month', limitUsd: 500, alertAt: [0.5, 0.8, 1.0], hardCap: true },
       { id: 'day', window: 'day', limitUsd: 25, alertAt: [], hardCap: true }, // hard_cap defaults to true
     ]);
-    expect(config.prices['my-finetune']).toEqual({ input: 3, cachedInput: 1.5, output: 12 });
+    expect(config.prices['my-finetune']).toEqual([{ value: { input: 3, cachedInput: 1.5, output: 12 } }]);
     expect(config.warnings).toEqual([]);
   });
 

@@ -13,6 +13,8 @@ const OPENAI: ProviderConfig = {
   baseUrl: 'https://api.openai.com/v1',
   apiKey: 'sk-provider-openai-123',
   apiKeyHint: 'set OPENAI_API_KEY',
+  priceFamily: 'openai',
+  priceFamilyReason: 'test',
   models: ['gpt-*'],
   streamIncludeUsage: true,
 };

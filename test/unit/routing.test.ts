@@ -8,7 +8,7 @@ import { anyGlobMatches, globMatch } from '../../src/routing/glob.js';
 import { routeModel } from '../../src/routing/route-model.js';
 
 function provider(name: string, models: string[], api: ProviderConfig['api'] = 'openai'): ProviderConfig {
-  return { name, api, baseUrl: `https://${name}.example/v1`, apiKey: `key-${name}`, apiKeyHint: '', models, streamIncludeUsage: true };
+  return { name, api, baseUrl: `https://${name}.example/v1`, apiKey: `key-${name}`, apiKeyHint: '', models, streamIncludeUsage: true, priceFamily: api, priceFamilyReason: 'test' };
 }
 
 const OPENAI = provider('openai', ['gpt-*', 'o1*', 'o3*', 'text-embedding-*']);
