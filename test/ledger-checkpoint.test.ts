@@ -7,12 +7,13 @@ import Database from 'better-sqlite3';
 import { expect, it, vi } from 'vitest';
 import { SqliteLedger } from '../src/ledger/sqlite-ledger.js';
 import type { LedgerRecord } from '../src/ledger/ledger.js';
+import { usage } from './helpers/usage.js';
 
 function record(i: number): LedgerRecord {
   return {
     requestId: `req-${i}`, ts: 1_700_000_000_000 + i, team: 'search', keyId: 'key_abc', provider: 'openai', model: 'gpt-4o',
     endpoint: '/v1/chat/completions', status: 200, stream: false, latencyMs: 3,
-    usage: { inputTokens: 10, cachedInputTokens: 0, cacheWriteTokens: 0, cacheWrite1hTokens: 0, outputTokens: 5, reasoningTokens: 0 },
+    usage: usage({ inputTokens: 10, outputTokens: 5 }),
     costNano: 1000 + i, estimated: false, unpriced: false, rates: null, priceSource: 'test', upstreamRequestId: null,
   };
 }

@@ -110,8 +110,8 @@ describe('/usage', () => {
   it('answers CSV, one row per group', async () => {
     const csv: string = await get('/usage?group_by=team&format=csv');
     const [header, ...rows] = csv.trim().split('\n');
-    expect(header).toBe('team,requests,input_tokens,cached_input_tokens,cache_write_tokens,output_tokens,reasoning_tokens,cost_usd');
-    expect(rows).toEqual([`ads,1,1200,200,0,300,50,${MINI}`, `search,3,3600,600,0,900,150,${2 * GPT4O + MINI}`]);
+    expect(header).toBe('team,requests,input_tokens,cached_input_tokens,cache_write_tokens,output_tokens,reasoning_tokens,audio_input_tokens,audio_output_tokens,cost_usd');
+    expect(rows).toEqual([`ads,1,1200,200,0,300,50,0,0,${MINI}`, `search,3,3600,600,0,900,150,0,0,${2 * GPT4O + MINI}`]);
   });
 
   it('shows each team budget in the window of now: ads spent on the 10th, it is now the 11th', async () => {

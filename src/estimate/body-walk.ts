@@ -21,6 +21,9 @@ export interface BodyShape {
   choices: number;
   /** The dearest cache write the body asks for (Anthropic `cache_control`, 1-hour TTL dearest). */
   cacheWrite: CacheWrite;
+  /** Audio in the prompt (`input_audio` parts) or asked of the reply (`modalities`, `audio`): dearer rates. */
+  audioInput: boolean;
+  audioOutput: boolean;
   images: number;
   /** Files and documents: the provider reads them (pages, extracted text) on its side. */
   files: number;
@@ -62,7 +65,7 @@ export type TextVisitor = (text: string, isKey: boolean) => void;
 
 export function walkBody(body: Obj, visitText?: TextVisitor): BodyShape {
   const shape: BodyShape = {
-    outputLimit: undefined, choices: 1, cacheWrite: 'none', images: 0, files: 0, storedContext: false,
+    outputLimit: undefined, choices: 1, cacheWrite: 'none', audioInput: false, audioOutput: false, images: 0, files: 0, storedContext: false,
     hostedTools: 0, toolDefinitions: 0, nodes: 0, keys: 0,
   };
   readRoot(body, shape);
@@ -95,6 +98,8 @@ function readRoot(body: Obj, shape: BodyShape): void {
     }
   }
   if (Array.isArray(body.mcp_servers)) shape.hostedTools += body.mcp_servers.length;
+  const modalities = body.modalities;
+  shape.audioOutput = isNonEmpty(body.audio) || (Array.isArray(modalities) && modalities.includes('audio'));
   if (body.web_search_options !== undefined && body.web_search_options !== null) shape.hostedTools++;
 }
 
@@ -128,6 +133,7 @@ function walk(v: unknown, shape: BodyShape, visitText: TextVisitor | undefined, 
       shape.images++;
       image = true;
     } else if (typeof type === 'string' && FILE_TYPES.has(type)) shape.files++;
+    else if (type === 'input_audio') shape.audioInput = true;
     else if (type === 'item_reference') shape.storedContext = true;
     if ('cache_control' in o && o.cache_control !== null && o.cache_control !== undefined) {
       shape.cacheWrite = cacheWriteOf(o.cache_control, shape.cacheWrite);

@@ -52,7 +52,7 @@ export function worstCase(
     inputTokens,
     outputTokens,
     // A long-context tier applies only past its threshold, and inputTokens bounds the real prompt.
-    costNano: worstCaseNano(inputTokens, outputTokens, ratesFor(quote.rates, inputTokens), shape.cacheWrite),
+    costNano: worstCaseNano(inputTokens, outputTokens, ratesFor(quote.rates, inputTokens), shape),
     counted: text.counted,
   };
 }

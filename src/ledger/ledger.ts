@@ -66,6 +66,8 @@ export interface Counters {
   cache_write_tokens: number;
   output_tokens: number;
   reasoning_tokens: number;
+  audio_input_tokens: number;
+  audio_output_tokens: number;
   cost_nano: number;
 }
 

@@ -29,13 +29,16 @@ const COUNTERS_SQL = `COUNT(*) AS requests,
   COALESCE(SUM(cache_write_tokens), 0) AS cache_write_tokens,
   COALESCE(SUM(output_tokens), 0) AS output_tokens,
   COALESCE(SUM(reasoning_tokens), 0) AS reasoning_tokens,
+  COALESCE(SUM(audio_input_tokens), 0) AS audio_input_tokens,
+  COALESCE(SUM(audio_output_tokens), 0) AS audio_output_tokens,
   COALESCE(SUM(cost_nano), 0) AS cost_nano`;
 
 interface RequestRow {
   id: number; request_id: string; ts: number; team: string; key_id: string; provider: string; model: string;
   endpoint: string; status: number; stream: number; latency_ms: number; input_tokens: number;
   cached_input_tokens: number; cache_write_tokens: number; cache_write_1h_tokens: number; output_tokens: number;
-  reasoning_tokens: number; cost_nano: number; estimated: number; unpriced: number; rates: string | null;
+  reasoning_tokens: number; audio_input_tokens: number; audio_output_tokens: number; cost_nano: number; estimated: number;
+  unpriced: number; rates: string | null;
   price_source: string | null; upstream_request_id: string | null;
 }
 
@@ -69,10 +72,12 @@ export class SqliteLedger implements Ledger {
     this.stmts = {
       insertRequest: db.prepare(`INSERT INTO requests (request_id, ts, team, key_id, provider, model, endpoint, status,
         stream, latency_ms, input_tokens, cached_input_tokens, cache_write_tokens, cache_write_1h_tokens, output_tokens,
-        reasoning_tokens, cost_nano, estimated, unpriced, rates, price_source, upstream_request_id)
+        reasoning_tokens, audio_input_tokens, audio_output_tokens, cost_nano, estimated, unpriced, rates, price_source,
+        upstream_request_id)
         VALUES (@request_id, @ts, @team, @key_id, @provider, @model, @endpoint, @status, @stream, @latency_ms,
         @input_tokens, @cached_input_tokens, @cache_write_tokens, @cache_write_1h_tokens, @output_tokens,
-        @reasoning_tokens, @cost_nano, @estimated, @unpriced, @rates, @price_source, @upstream_request_id)`),
+        @reasoning_tokens, @audio_input_tokens, @audio_output_tokens, @cost_nano, @estimated, @unpriced, @rates, @price_source,
+        @upstream_request_id)`),
       deleteReservation: db.prepare('DELETE FROM reservations WHERE id = ?'),
       insertReservation: db.prepare(`INSERT INTO reservations (id, ts, team, key_id, provider, model, endpoint, stream,
         worst_case_nano, input_tokens, output_tokens, rates, price_source, unpriced)
@@ -121,7 +126,7 @@ export class SqliteLedger implements Ledger {
           endpoint: row.endpoint, status: 0, stream: row.stream === 1, latencyMs: 0,
           usage: {
             inputTokens: row.input_tokens, cachedInputTokens: 0, cacheWriteTokens: 0, cacheWrite1hTokens: 0,
-            outputTokens: row.output_tokens, reasoningTokens: 0,
+            outputTokens: row.output_tokens, reasoningTokens: 0, audioInputTokens: 0, audioOutputTokens: 0,
           },
           costNano: row.worst_case_nano, estimated: true, unpriced: row.unpriced === 1,
           rates: row.rates ? (JSON.parse(row.rates) as Rates) : null, priceSource: row.price_source, upstreamRequestId: null,
@@ -230,7 +235,8 @@ function toRow(r: LedgerRecord): Omit<RequestRow, 'id'> {
     endpoint: r.endpoint, status: r.status, stream: r.stream ? 1 : 0, latency_ms: Math.round(r.latencyMs),
     input_tokens: r.usage.inputTokens, cached_input_tokens: r.usage.cachedInputTokens,
     cache_write_tokens: r.usage.cacheWriteTokens, cache_write_1h_tokens: r.usage.cacheWrite1hTokens,
-    output_tokens: r.usage.outputTokens, reasoning_tokens: r.usage.reasoningTokens, cost_nano: r.costNano,
+    output_tokens: r.usage.outputTokens, reasoning_tokens: r.usage.reasoningTokens,
+    audio_input_tokens: r.usage.audioInputTokens, audio_output_tokens: r.usage.audioOutputTokens, cost_nano: r.costNano,
     estimated: r.estimated ? 1 : 0, unpriced: r.unpriced ? 1 : 0, rates: r.rates ? JSON.stringify(r.rates) : null,
     price_source: r.priceSource, upstream_request_id: r.upstreamRequestId,
   };
@@ -243,6 +249,7 @@ function fromRow(row: RequestRow): StoredRecord {
     usage: {
       inputTokens: row.input_tokens, cachedInputTokens: row.cached_input_tokens, cacheWriteTokens: row.cache_write_tokens,
       cacheWrite1hTokens: row.cache_write_1h_tokens, outputTokens: row.output_tokens, reasoningTokens: row.reasoning_tokens,
+      audioInputTokens: row.audio_input_tokens, audioOutputTokens: row.audio_output_tokens,
     },
     costNano: row.cost_nano, estimated: row.estimated === 1, unpriced: row.unpriced === 1,
     rates: row.rates ? (JSON.parse(row.rates) as Rates) : null, priceSource: row.price_source,

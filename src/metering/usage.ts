@@ -10,6 +10,9 @@ export interface Usage {
   cacheWrite1hTokens: number;
   outputTokens: number;
   reasoningTokens: number;
+  /** Audio tokens, part of `inputTokens` / `outputTokens`, billed at their own rates. */
+  audioInputTokens: number;
+  audioOutputTokens: number;
 }
 
 export const ZERO_USAGE: Usage = Object.freeze({
@@ -19,6 +22,8 @@ export const ZERO_USAGE: Usage = Object.freeze({
   cacheWrite1hTokens: 0,
   outputTokens: 0,
   reasoningTokens: 0,
+  audioInputTokens: 0,
+  audioOutputTokens: 0,
 });
 
 type Obj = Record<string, unknown>;
@@ -49,14 +54,19 @@ export function usageFromOpenAI(raw: unknown): Usage | undefined {
   const u = obj(raw);
   const input = count(u?.prompt_tokens);
   if (!u || input === undefined) return undefined;
-  const cached = count(obj(u.prompt_tokens_details)?.cached_tokens) ?? count(u.prompt_cache_hit_tokens) ?? 0;
+  const details = obj(u.prompt_tokens_details);
+  const outDetails = obj(u.completion_tokens_details);
+  const cached = count(details?.cached_tokens) ?? count(u.prompt_cache_hit_tokens) ?? 0;
+  const output = count(u.completion_tokens) ?? 0;
   return {
     inputTokens: input,
     cachedInputTokens: Math.min(cached, input),
     cacheWriteTokens: 0,
     cacheWrite1hTokens: 0,
-    outputTokens: count(u.completion_tokens) ?? 0,
-    reasoningTokens: count(obj(u.completion_tokens_details)?.reasoning_tokens) ?? 0,
+    outputTokens: output,
+    reasoningTokens: count(outDetails?.reasoning_tokens) ?? 0,
+    audioInputTokens: Math.min(count(details?.audio_tokens) ?? 0, input),
+    audioOutputTokens: Math.min(count(outDetails?.audio_tokens) ?? 0, output),
   };
 }
 
@@ -65,14 +75,19 @@ export function usageFromResponses(raw: unknown): Usage | undefined {
   const u = obj(raw);
   const input = count(u?.input_tokens);
   if (!u || input === undefined) return undefined;
-  const cached = count(obj(u.input_tokens_details)?.cached_tokens) ?? 0;
+  const details = obj(u.input_tokens_details);
+  const outDetails = obj(u.output_tokens_details);
+  const cached = count(details?.cached_tokens) ?? 0;
+  const output = count(u.output_tokens) ?? 0;
   return {
     inputTokens: input,
     cachedInputTokens: Math.min(cached, input),
     cacheWriteTokens: 0,
     cacheWrite1hTokens: 0,
-    outputTokens: count(u.output_tokens) ?? 0,
-    reasoningTokens: count(obj(u.output_tokens_details)?.reasoning_tokens) ?? 0,
+    outputTokens: output,
+    reasoningTokens: count(outDetails?.reasoning_tokens) ?? 0,
+    audioInputTokens: Math.min(count(details?.audio_tokens) ?? 0, input),
+    audioOutputTokens: Math.min(count(outDetails?.audio_tokens) ?? 0, output),
   };
 }
 
@@ -114,6 +129,8 @@ export function usageFromAnthropicCounts(c: AnthropicCounts): Usage | undefined 
     cacheWrite1hTokens: Math.min(c.ephemeral_1h_input_tokens ?? 0, writes),
     outputTokens: c.output_tokens ?? 0,
     reasoningTokens: 0,
+    audioInputTokens: 0,
+    audioOutputTokens: 0,
   };
 }
 

@@ -55,7 +55,8 @@ export class Metrics {
     const u = r.usage;
     for (const [kind, n] of [
       ['input', u.inputTokens], ['cached_input', u.cachedInputTokens], ['cache_write', u.cacheWriteTokens],
-      ['output', u.outputTokens], ['reasoning', u.reasoningTokens],
+      ['output', u.outputTokens], ['reasoning', u.reasoningTokens], ['audio_input', u.audioInputTokens],
+      ['audio_output', u.audioOutputTokens],
     ] as const) {
       if (n > 0) this.tokens.inc({ team: r.team, model: r.model, kind }, n);
     }

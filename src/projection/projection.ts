@@ -76,7 +76,7 @@ export function project(input: ProjectionInput) {
   const alternatives = input.traffic.map((t) => {
     const usage = {
       inputTokens: t.inputTokens, cachedInputTokens: t.cachedInputTokens, cacheWriteTokens: t.cacheWriteTokens,
-      cacheWrite1hTokens: 0, outputTokens: t.outputTokens, reasoningTokens: 0,
+      cacheWrite1hTokens: 0, outputTokens: t.outputTokens, reasoningTokens: 0, audioInputTokens: 0, audioOutputTokens: 0,
     };
     const cheaper = input.candidates
       .filter((c) => c.model !== t.model)

@@ -105,11 +105,16 @@ function counters(c: Counters) {
     cache_write_tokens: c.cache_write_tokens,
     output_tokens: c.output_tokens,
     reasoning_tokens: c.reasoning_tokens,
+    audio_input_tokens: c.audio_input_tokens,
+    audio_output_tokens: c.audio_output_tokens,
     cost_usd: nanoToUsd(c.cost_nano),
   };
 }
 
-const CSV_COUNTERS = ['requests', 'input_tokens', 'cached_input_tokens', 'cache_write_tokens', 'output_tokens', 'reasoning_tokens', 'cost_usd'] as const;
+const CSV_COUNTERS = [
+  'requests', 'input_tokens', 'cached_input_tokens', 'cache_write_tokens', 'output_tokens', 'reasoning_tokens',
+  'audio_input_tokens', 'audio_output_tokens', 'cost_usd',
+] as const;
 
 function toCsv(keys: GroupKey[], rows: Record<string, unknown>[]): string {
   const header = [...keys, ...CSV_COUNTERS];
@@ -160,6 +165,8 @@ function recordJson(r: StoredRecord) {
     cache_write_1h_tokens: r.usage.cacheWrite1hTokens,
     output_tokens: r.usage.outputTokens,
     reasoning_tokens: r.usage.reasoningTokens,
+    audio_input_tokens: r.usage.audioInputTokens,
+    audio_output_tokens: r.usage.audioOutputTokens,
     cost_usd: nanoToUsd(r.costNano),
     estimated: r.estimated,
     unpriced: r.unpriced,
@@ -170,6 +177,8 @@ function recordJson(r: StoredRecord) {
           cache_write: r.rates.cacheWrite,
           cache_write_1h: r.rates.cacheWrite1h,
           output: r.rates.output,
+          input_audio: r.rates.inputAudio,
+          output_audio: r.rates.outputAudio,
         }
       : null,
     price_source: r.priceSource,

@@ -3,6 +3,7 @@
  * ledger (budgets, alerts) without SQLite, and as proof that nothing above the interface depends
  * on SQL. Reads implement only what those tests use; the rest says so.
  */
+import { ZERO_USAGE } from '../../src/metering/usage.js';
 import type {
   AlertEvent, Delivery, DeliveryView, Ledger, LedgerRecord, Refusal, RequestsQuery, Reservation, StoredRecord,
   UsageQuery, UsageReport,
@@ -28,7 +29,7 @@ export class MemoryLedger implements Ledger {
     const recovered = [...this.reservations.values()].map((r): LedgerRecord => ({
       requestId: r.id, ts: r.ts, team: r.team, keyId: r.keyId, provider: r.provider, model: r.model, endpoint: r.endpoint,
       status: 0, stream: r.stream, latencyMs: 0,
-      usage: { inputTokens: r.inputTokens, cachedInputTokens: 0, cacheWriteTokens: 0, cacheWrite1hTokens: 0, outputTokens: r.outputTokens, reasoningTokens: 0 },
+      usage: { ...ZERO_USAGE, inputTokens: r.inputTokens, outputTokens: r.outputTokens },
       costNano: r.worstCaseNano, estimated: true, unpriced: r.unpriced, rates: r.rates, priceSource: r.priceSource, upstreamRequestId: null,
     }));
     for (const r of recovered) this.settle(r, r.requestId);
@@ -53,7 +54,8 @@ export class MemoryLedger implements Ledger {
       totals: {
         requests: rows.length, input_tokens: sum((r) => r.usage.inputTokens), cached_input_tokens: sum((r) => r.usage.cachedInputTokens),
         cache_write_tokens: sum((r) => r.usage.cacheWriteTokens), output_tokens: sum((r) => r.usage.outputTokens),
-        reasoning_tokens: sum((r) => r.usage.reasoningTokens), cost_nano: sum((r) => r.costNano),
+        reasoning_tokens: sum((r) => r.usage.reasoningTokens), audio_input_tokens: sum((r) => r.usage.audioInputTokens),
+        audio_output_tokens: sum((r) => r.usage.audioOutputTokens), cost_nano: sum((r) => r.costNano),
         refused: this.refusals.filter((f) => f.ts >= q.from && f.ts < q.to && (q.team === undefined || f.team === q.team)).length,
       },
       groups: [],

@@ -8,6 +8,7 @@ import { BudgetBook } from '../../src/budget/budget-book.js';
 import type { BudgetConfig, TeamConfig } from '../../src/config/types.js';
 import type { AlertEvent, LedgerRecord } from '../../src/ledger/ledger.js';
 import { SqliteLedger } from '../../src/ledger/sqlite-ledger.js';
+import { usage } from '../helpers/usage.js';
 
 const NOW = Date.parse('2026-11-15T12:00:00Z');
 let ledger: SqliteLedger;
@@ -31,7 +32,7 @@ function spend(book: BudgetBook, team: TeamConfig, costNano: number): void {
   const record: LedgerRecord = {
     requestId: id, ts: NOW, team: team.name, keyId: 'k', provider: 'openai', model: 'm', endpoint: '/v1/chat/completions',
     status: 200, stream: false, latencyMs: 1,
-    usage: { inputTokens: 1, cachedInputTokens: 0, cacheWriteTokens: 0, cacheWrite1hTokens: 0, outputTokens: 1, reasoningTokens: 0 },
+    usage: usage({ inputTokens: 1, outputTokens: 1 }),
     costNano, estimated: false, unpriced: false, rates: null, priceSource: null, upstreamRequestId: null,
   };
   book.settle(id, record, team);

@@ -6,16 +6,22 @@ import { usage } from '../helpers/usage.js';
 import { costNano, worstCaseNano } from '../../src/pricing/cost.js';
 import { ratesFor, resolveRates, type Rates, type TieredRates } from '../../src/pricing/rates.js';
 
+const NONE = { cacheWrite: 'none', audioInput: false, audioOutput: false } as const;
+const FIVE_MIN = { ...NONE, cacheWrite: '5m' } as const;
+const ONE_HOUR = { ...NONE, cacheWrite: '1h' } as const;
+
 
 // USD per 1M tokens.
-const GPT_4O: Rates = { input: 2.5, cachedInput: 1.25, cacheWrite: 3.125, cacheWrite1h: 5, output: 10 };
-const SONNET_4: Rates = { input: 3, cachedInput: 0.3, cacheWrite: 3.75, cacheWrite1h: 6, output: 15 };
+const GPT_4O: Rates = { input: 2.5, cachedInput: 1.25, cacheWrite: 3.125, cacheWrite1h: 5, output: 10, inputAudio: 2.5, outputAudio: 10 };
+const SONNET_4: Rates = { input: 3, cachedInput: 0.3, cacheWrite: 3.75, cacheWrite1h: 6, output: 15, inputAudio: 3, outputAudio: 15 };
 const flat = (usdPerMtok: number): Rates => ({
   input: usdPerMtok,
   cachedInput: usdPerMtok,
   cacheWrite: usdPerMtok,
   cacheWrite1h: usdPerMtok,
   output: usdPerMtok,
+  inputAudio: usdPerMtok,
+  outputAudio: usdPerMtok,
 });
 
 describe('costNano', () => {
@@ -45,7 +51,7 @@ describe('costNano', () => {
 
   it('keeps float-unfriendly rates exact ($0.1 + $0.2 style)', () => {
     // 0.1 + 0.2 !== 0.3 in floats; 100 + 200 nano per token is exactly 300.
-    const rates: Rates = { input: 0.1, cachedInput: 0.1, cacheWrite: 0.1, cacheWrite1h: 0.1, output: 0.2 };
+    const rates: Rates = { input: 0.1, cachedInput: 0.1, cacheWrite: 0.1, cacheWrite1h: 0.1, output: 0.2, inputAudio: 0.1, outputAudio: 0.2 };
     expect(costNano(usage({ inputTokens: 1_000_000, outputTokens: 1_000_000 }), rates)).toBe(300_000_000);
     expect(costNano(usage({ inputTokens: 3, outputTokens: 7 }), { ...rates, input: 1.1, output: 2.2 })).toBe(3 * 1100 + 7 * 2200);
   });
@@ -71,38 +77,38 @@ describe('costNano', () => {
 
   it('rounds once per request, not once per kind of token', () => {
     // 0.4 + 0.4 nano from two kinds: 0.8 → 1, where rounding each part would give 0.
-    const rates: Rates = { input: 0.0004, cachedInput: 0.0004, cacheWrite: 0, cacheWrite1h: 0, output: 0.0004 };
+    const rates: Rates = { input: 0.0004, cachedInput: 0.0004, cacheWrite: 0, cacheWrite1h: 0, output: 0.0004, inputAudio: 0, outputAudio: 0 };
     expect(costNano(usage({ inputTokens: 1, outputTokens: 1 }), rates)).toBe(1);
   });
 });
 
 describe('worstCaseNano', () => {
   it('prices every prompt token at the input rate and every allowed output token', () => {
-    expect(worstCaseNano(1000, 500, GPT_4O, 'none')).toBe(1000 * 2500 + 500 * 10_000);
+    expect(worstCaseNano(1000, 500, GPT_4O, NONE)).toBe(1000 * 2500 + 500 * 10_000);
   });
 
   it('prices prompt tokens at the dearest input-side rate when the request may write a cache (1 hour dearest)', () => {
-    expect(worstCaseNano(1000, 500, GPT_4O, '1h')).toBe(1000 * 5000 + 500 * 10_000);
-    expect(worstCaseNano(1000, 500, GPT_4O, '5m')).toBe(1000 * 3125 + 500 * 10_000);
+    expect(worstCaseNano(1000, 500, GPT_4O, ONE_HOUR)).toBe(1000 * 5000 + 500 * 10_000);
+    expect(worstCaseNano(1000, 500, GPT_4O, FIVE_MIN)).toBe(1000 * 3125 + 500 * 10_000);
     // A model whose 5m write rate is the dearest.
-    expect(worstCaseNano(10, 0, { ...SONNET_4, cacheWrite1h: 3.5 }, '1h')).toBe(10 * 3750);
+    expect(worstCaseNano(10, 0, { ...SONNET_4, cacheWrite1h: 3.5 }, ONE_HOUR)).toBe(10 * 3750);
   });
 
   it('rounds up: a reservation never falls short', () => {
-    expect(worstCaseNano(1, 0, flat(0.0001234), 'none')).toBe(1); // 0.1234 nano
-    expect(worstCaseNano(0, 3, flat(0.0375), 'none')).toBe(113); // 112.5
-    expect(worstCaseNano(5, 0, flat(0.0001234), 'none')).toBe(1); // 0.617
-    expect(worstCaseNano(9, 0, flat(0.0001234), 'none')).toBe(2); // 1.1106
+    expect(worstCaseNano(1, 0, flat(0.0001234), NONE)).toBe(1); // 0.1234 nano
+    expect(worstCaseNano(0, 3, flat(0.0375), NONE)).toBe(113); // 112.5
+    expect(worstCaseNano(5, 0, flat(0.0001234), NONE)).toBe(1); // 0.617
+    expect(worstCaseNano(9, 0, flat(0.0001234), NONE)).toBe(2); // 1.1106
   });
 
   it('does not round up an exact amount', () => {
-    expect(worstCaseNano(1, 0, flat(0.15), 'none')).toBe(150);
-    expect(worstCaseNano(1_000_000, 1_000_000, GPT_4O, 'none')).toBe(12_500_000_000);
+    expect(worstCaseNano(1, 0, flat(0.15), NONE)).toBe(150);
+    expect(worstCaseNano(1_000_000, 1_000_000, GPT_4O, NONE)).toBe(12_500_000_000);
   });
 
   it('is never below the real cost of a usage that stays within it', () => {
     const u = usage({ inputTokens: 777, cachedInputTokens: 100, cacheWriteTokens: 300, cacheWrite1hTokens: 50, outputTokens: 333 });
-    expect(worstCaseNano(777, 333, SONNET_4, '1h')).toBeGreaterThanOrEqual(costNano(u, SONNET_4));
+    expect(worstCaseNano(777, 333, SONNET_4, ONE_HOUR)).toBeGreaterThanOrEqual(costNano(u, SONNET_4));
   });
 });
 
@@ -123,7 +129,7 @@ describe('resolveRates: missing rates (SPEC §8)', () => {
   it('keeps the rates it is given, a zero rate included', () => {
     expect(resolveRates({ input: 3, output: 15, cachedInput: 0.3, cacheWrite: 3.75, cacheWrite1h: 6 })).toEqual(SONNET_4);
     const free = resolveRates({ input: 1, output: 2, cachedInput: 0, cacheWrite: 0, cacheWrite1h: 0 });
-    expect(free).toEqual({ input: 1, output: 2, cachedInput: 0, cacheWrite: 0, cacheWrite1h: 0 });
+    expect(free).toEqual({ input: 1, output: 2, cachedInput: 0, cacheWrite: 0, cacheWrite1h: 0, inputAudio: 1, outputAudio: 2 });
   });
 
   it('gives an exact cost with derived rates', () => {

@@ -19,7 +19,7 @@ const o200 = (s: string) => O200K.encode(s, [], []).length;
 const cl100 = (s: string) => CL100K.encode(s, [], []).length;
 const utf8Bytes = (s: string) => new TextEncoder().encode(s).length;
 
-const GPT_4O_RATES: Rates = { input: 2.5, cachedInput: 1.25, cacheWrite: 3.125, cacheWrite1h: 5, output: 10 };
+const GPT_4O_RATES: Rates = { input: 2.5, cachedInput: 1.25, cacheWrite: 3.125, cacheWrite1h: 5, output: 10, inputAudio: 40, outputAudio: 80 };
 const GPT_4O_QUOTE: PriceQuote = { source: 'test', rates: { base: GPT_4O_RATES, tiers: [] }, maxOutputTokens: 16_384, contextWindow: 128_000 };
 const NO_CEILINGS: Ceilings = { imageTokens: 0, contextTokens: 0, hostedToolTokens: 0, toolDefinitionTokens: 0 };
 const CHAT = '/v1/chat/completions';
