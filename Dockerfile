@@ -8,6 +8,7 @@ WORKDIR /app
 RUN apt-get update && apt-get install -y --no-install-recommends python3 make g++ \
     && rm -rf /var/lib/apt/lists/*
 COPY package.json package-lock.json ./
+# (postinstall links the tollgate bin for checkouts; bin/ is not here yet, and the image needs no link.)
 RUN npm ci
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
@@ -22,6 +23,7 @@ WORKDIR /app
 COPY --from=build --chown=root:root /app/node_modules ./node_modules
 COPY --from=build --chown=root:root /app/dist ./dist
 COPY --chown=root:root package.json ./
+COPY --chown=root:root bin ./bin
 COPY --chown=root:root migrations ./migrations
 COPY --chown=root:root config ./config
 # The image's files stay root-owned and read-only to the service; only /data is writable.

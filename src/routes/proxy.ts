@@ -60,7 +60,7 @@ async function proxy(req: FastifyRequest, reply: FastifyReply, endpoint: Endpoin
   // 3 · price
   const quote = endpoint.free ? undefined : prices.lookup(route.provider.priceFamily, route.model, new Date(startedAt));
   if (!quote && !endpoint.free && config.unpricedModels === 'reject') {
-    throw new TollgateError('model_not_priced', `Model '${route.model}' has no price; add it under 'prices:' in the config or set unpriced_models: allow.`);
+    throw new TollgateError('model_not_priced', unpricedMessage(route.model, route.provider.priceFamily));
   }
 
   const injectUsage = mustAskStreamUsage(body.facts, endpoint.injectsStreamUsage && route.provider.streamIncludeUsage);
@@ -253,6 +253,12 @@ function meteredOrBound(outcome: Outcome, estimatePrompt: () => number, bodyByte
   } catch {
     return { usage: { ...ZERO_USAGE, inputTokens: bodyBytes }, estimated: true };
   }
+}
+
+/** How to price a model Tollgate cannot (SPEC §9): the config line to add, USD per 1M tokens. */
+function unpricedMessage(model: string, family: string): string {
+  const what = model.startsWith('ft:') ? `Fine-tuned model '${model}' has no known fine-tuned rate for its base (${model.split(':')[1] ?? ''})` : `Model '${model}' has no ${family} price`;
+  return `${what}; add it under 'prices:' in the config (prices: { "${model}": { input: <USD per 1M>, output: <USD per 1M> } }) or set unpriced_models: allow.`;
 }
 
 function firstHeader(v: string | string[] | undefined): string | undefined {

@@ -82,6 +82,22 @@ describe('costNano', () => {
   });
 });
 
+describe('audio tokens', () => {
+  const AUDIO: Rates = { ...GPT_4O, inputAudio: 40, outputAudio: 80 };
+
+  it('bills audio in and out at their own rates, the rest of the prompt and completion as text', () => {
+    // 300 text in × 2,500 + 700 audio in × 40,000 + 100 text out × 10,000 + 500 audio out × 80,000 nano.
+    const u = usage({ inputTokens: 1000, outputTokens: 600, audioInputTokens: 700, audioOutputTokens: 500 });
+    expect(costNano(u, AUDIO)).toBe(300 * 2500 + 700 * 40_000 + 100 * 10_000 + 500 * 80_000);
+  });
+
+  it('a worst case takes the audio rates only when the body carries or asks for audio', () => {
+    expect(worstCaseNano(1000, 100, AUDIO, NONE)).toBe(1000 * 2500 + 100 * 10_000);
+    expect(worstCaseNano(1000, 100, AUDIO, { ...NONE, audioInput: true })).toBe(1000 * 40_000 + 100 * 10_000);
+    expect(worstCaseNano(1000, 100, AUDIO, { ...NONE, audioOutput: true })).toBe(1000 * 2500 + 100 * 80_000);
+  });
+});
+
 describe('worstCaseNano', () => {
   it('prices every prompt token at the input rate and every allowed output token', () => {
     expect(worstCaseNano(1000, 500, GPT_4O, NONE)).toBe(1000 * 2500 + 500 * 10_000);

@@ -195,6 +195,13 @@ describe('walkBody: the one rule for what a body can bill', () => {
     expect(walkBody({ web_search_options: {} }).hostedTools).toBe(1);
   });
 
+  it('finds audio in the prompt and audio asked of the reply (dearer rates)', () => {
+    expect(walkBody({ messages: [{ role: 'user', content: [{ type: 'input_audio', input_audio: { data: 'UklG', format: 'wav' } }] }] })).toMatchObject({ audioInput: true, audioOutput: false });
+    expect(walkBody({ modalities: ['text', 'audio'], messages: [] })).toMatchObject({ audioInput: false, audioOutput: true });
+    expect(walkBody({ audio: { voice: 'alloy', format: 'wav' } }).audioOutput).toBe(true);
+    expect(walkBody({ messages: [{ role: 'user', content: 'audio please' }], modalities: ['text'] })).toMatchObject({ audioInput: false, audioOutput: false });
+  });
+
   it('counts files and documents, by reference or inline', () => {
     expect(walkBody({ input: [{ role: 'user', content: [{ type: 'input_file', file_id: 'file-1' }, { type: 'input_file', file_url: 'https://x/a.pdf' }] }] }).files).toBe(2);
     expect(walkBody({ messages: [{ role: 'user', content: [{ type: 'document', source: { type: 'base64', data: 'JVBER' } }] }] }).files).toBe(1);

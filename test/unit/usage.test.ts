@@ -40,6 +40,20 @@ describe('OpenAI chat / completions usage', () => {
     expect(usageFromOpenAI({ prompt_tokens: 64, total_tokens: 64 })).toEqual(usage({ inputTokens: 64 }));
   });
 
+  it('reads audio tokens in and out (part of the prompt and completion counts), never more than those', () => {
+    expect(
+      usageFromOpenAI({
+        prompt_tokens: 1000, completion_tokens: 600,
+        prompt_tokens_details: { cached_tokens: 0, audio_tokens: 700 },
+        completion_tokens_details: { reasoning_tokens: 0, audio_tokens: 500 },
+      }),
+    ).toEqual(usage({ inputTokens: 1000, outputTokens: 600, audioInputTokens: 700, audioOutputTokens: 500 }));
+    expect(usageFromOpenAI({ prompt_tokens: 10, completion_tokens: 1, prompt_tokens_details: { audio_tokens: 99 }, completion_tokens_details: { audio_tokens: 9 } }))
+      .toMatchObject({ audioInputTokens: 10, audioOutputTokens: 1 });
+    expect(usageFromResponses({ input_tokens: 50, output_tokens: 20, input_tokens_details: { audio_tokens: 30 }, output_tokens_details: { audio_tokens: 5 } }))
+      .toMatchObject({ audioInputTokens: 30, audioOutputTokens: 5 });
+  });
+
   it('never reports more cached tokens than prompt tokens', () => {
     expect(usageFromOpenAI({ prompt_tokens: 100, completion_tokens: 1, prompt_tokens_details: { cached_tokens: 2000 } })?.cachedInputTokens).toBe(100);
   });
