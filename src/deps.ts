@@ -38,7 +38,7 @@ export function createDeps(config: Config, opts: DepsOptions = {}): Deps {
   const store = new ConfigStore(config);
   const clock = opts.clock ?? Date.now;
   const log = opts.log ?? createLogger();
-  const ledger = opts.ledger ?? new SqliteLedger(config.database.path);
+  const ledger = opts.ledger ?? new SqliteLedger(config.database.path, { clock });
   const outbox = new AlertOutbox(ledger, {
     webhooks: () => store.config.alerts.webhooks,
     maxAttempts: () => store.config.alerts.maxAttempts,
@@ -53,10 +53,8 @@ export function createDeps(config: Config, opts: DepsOptions = {}): Deps {
     refused: (team, window) => metrics?.refusedFor(team, window),
     failed: (err, what) => log.error({ err }, what),
   });
-  metrics = new Metrics(() =>
-    store.config.teams.flatMap((t) =>
-      budgets.status(t).map((b) => ({ team: b.team, window: b.window, remainingUsd: b.remaining_usd })),
-    ),
+  metrics = new Metrics(async () =>
+    (await Promise.all(store.config.teams.map((t) => budgets.status(t)))).flat().map((b) => ({ team: b.team, window: b.window, remainingUsd: b.remaining_usd })),
   );
   const pools = new UpstreamPools({ connectMs: Math.min(10_000, config.server.upstreamTimeoutMs) });
   return { store, bodies: new BodyAnalyzer(), ledger, budgets, outbox, pools, metrics, clock, log };

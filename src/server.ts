@@ -38,7 +38,7 @@ async function main(): Promise<void> {
     if (err instanceof LedgerLockedError) return fail(log, err.message);
     throw err;
   }
-  const recovered = deps.budgets.recover((name) => deps.store.team(name));
+  const recovered = await deps.budgets.recover((name) => deps.store.team(name));
   if (recovered.length > 0) {
     log.warn({ count: recovered.length }, 'settled reservations left open by a previous process at their worst case (flagged estimated)');
   }

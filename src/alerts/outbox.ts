@@ -34,8 +34,8 @@ export class AlertOutbox implements Alerting {
 
   constructor(private readonly ledger: Ledger, private readonly opts: OutboxOptions) {}
 
-  record(event: AlertEvent): void {
-    if (this.ledger.recordAlert(event, this.opts.webhooks(), this.opts.clock())) {
+  async record(event: AlertEvent): Promise<void> {
+    if (await this.ledger.recordAlert(event, this.opts.webhooks(), this.opts.clock())) {
       this.opts.log.info({ event: event.event, team: event.team, budget: event.budget, threshold: event.threshold }, 'budget alert recorded');
       this.wake();
     }
@@ -75,7 +75,7 @@ export class AlertOutbox implements Alerting {
     this.running = true;
     try {
       for (;;) {
-        const due = this.ledger.dueDeliveries(this.opts.clock(), 50).filter((d) => !this.sending.has(d.id));
+        const due = (await this.ledger.dueDeliveries(this.opts.clock(), 50)).filter((d) => !this.sending.has(d.id));
         if (due.length === 0) break;
         await Promise.all(due.map((d) => this.deliver(d)));
         if (this.stopped) return;
@@ -118,12 +118,12 @@ export class AlertOutbox implements Alerting {
     }
     const attempts = d.attempts + 1;
     if (outcome.ok) {
-      this.ledger.recordAttempt(d.id, at, outcome, { state: 'delivered', nextAttemptAt: at });
+      await this.ledger.recordAttempt(d.id, at, outcome, { state: 'delivered', nextAttemptAt: at });
       return;
     }
     const exhausted = attempts >= this.opts.maxAttempts();
     const backoff = Math.min(MAX_BACKOFF_MS, this.opts.backoffBaseMs() * 2 ** (attempts - 1));
-    this.ledger.recordAttempt(d.id, at, outcome, { state: exhausted ? 'failed' : 'pending', nextAttemptAt: at + backoff });
+    await this.ledger.recordAttempt(d.id, at, outcome, { state: exhausted ? 'failed' : 'pending', nextAttemptAt: at + backoff });
     this.opts.log.warn({ delivery: d.id, attempts, error: outcome.error, gaveUp: exhausted }, 'alert delivery failed');
   }
 }

@@ -1,17 +1,13 @@
 /**
- * Budgets: admit or refuse before forwarding, then settle exactly once. Admission and the
- * reservation happen in one synchronous step (no await between the check and the hold), so
- * hundreds of concurrent requests cannot all pass the same check: spend never passes a hard cap.
- * Spend per window is read from the ledger once and then kept in memory alongside it.
+ * Budgets: which caps apply to a request, refusals and their messages, thresholds and alert
+ * events. The atomic "hold this much if it fits" and the settlement live behind the ledger's
+ * interface (SQLite: one process's memory beside the file; PostgreSQL: one statement in the
+ * database), so the cap holds however many instances share the ledger.
  */
-import { WINDOW_KINDS, type BudgetConfig, type TeamConfig, type WindowKind } from '../config/types.js';
-import type { AlertEvent, Ledger, LedgerRecord, Reservation } from '../ledger/ledger.js';
+import type { BudgetConfig, TeamConfig, WindowKind } from '../config/types.js';
+import type { AlertEvent, HardCap, Ledger, LedgerRecord, Reservation, WindowState } from '../ledger/ledger.js';
 import { nanoToUsd, usdToNano } from '../pricing/money.js';
-import { isoOrNull, windowAt, type WindowBounds } from './windows.js';
-
-function spendKey(team: string, kind: WindowKind, start: number): string {
-  return `${team}\u0000${kind}\u0000${start}`;
-}
+import { isoOrNull } from './windows.js';
 
 export type Clock = () => number;
 
@@ -27,7 +23,8 @@ export interface BudgetRefusal {
   resetsAt: number | null;
 }
 
-export type Admission = { ok: true } | { ok: false; refusal: BudgetRefusal };
+/** Admitted at the ledger's time `ts` (the request's time from then on), or refused. */
+export type Admission = { ok: true; ts: number } | { ok: false; ts: number; refusal: BudgetRefusal };
 
 export interface BudgetStatus {
   team: string;
@@ -44,7 +41,7 @@ export interface BudgetStatus {
 
 export interface Alerting {
   /** Record the event once (idempotent) and queue its deliveries. */
-  record(event: AlertEvent): void;
+  record(event: AlertEvent): Promise<void>;
 }
 
 /** Observers of what the book records (metrics); never able to fail a request. */
@@ -59,12 +56,12 @@ export interface BookObserver {
 const RETRY_MS = 1000;
 
 export class BudgetBook {
-  private readonly spent = new Map<string, number>();
-  private readonly open = new Map<string, { team: string; amount: number }>();
-  private readonly reservedByTeam = new Map<string, number>();
+  /** Reservations held by requests in flight in this process. */
+  private readonly open = new Set<string>();
   private readonly fired = new Map<string, Set<number>>();
   private unwritten: { reservationId: string; record: LedgerRecord; team: TeamConfig | undefined }[] = [];
   private retryTimer: NodeJS.Timeout | undefined;
+  private retrying: Promise<boolean> | undefined;
 
   constructor(
     private readonly ledger: Ledger,
@@ -73,91 +70,99 @@ export class BudgetBook {
     private readonly observer?: BookObserver,
   ) {}
 
-  /** Whether a worst case fits every hard cap now; no side effects. */
-  fits(team: TeamConfig, worstCaseNano: number): boolean {
-    return this.firstExceeded(team, worstCaseNano) === undefined;
+  /**
+   * Hold the worst case if every hard cap of the team fits. Every forwarded request holds a
+   * reservation (so a crash never loses it); `enforce` is false for free endpoints, which are
+   * recorded but never refused. A refusal has no side effect here: `refused` records it, once
+   * the caller knows it is final (a tighter count may still fit).
+   */
+  async admit(team: TeamConfig, reservation: Reservation, enforce = true): Promise<Admission> {
+    const caps: HardCap[] = enforce
+      ? team.budgets.filter((b) => b.hardCap).map((b) => ({ budgetId: b.id, window: b.window, limitNano: usdToNano(b.limitUsd) }))
+      : [];
+    const result = await this.ledger.admit(reservation, caps);
+    if (result.ok) {
+      this.open.add(reservation.id);
+      return result;
+    }
+    const budget = team.budgets.find((b) => b.id === result.cap.budgetId) as BudgetConfig;
+    const s = result.state;
+    return {
+      ok: false,
+      ts: result.ts,
+      refusal: {
+        team: team.name, budget, window: budget.window, limitNano: result.cap.limitNano, spentNano: s.spentNano,
+        reservedNano: s.reservedNano, worstCaseNano: reservation.worstCaseNano, windowStart: s.windowStart, resetsAt: s.resetsAt,
+      },
+    };
   }
 
-  /**
-   * Check every hard cap of the team and, when all fit, hold the worst case; one synchronous
-   * step. Every forwarded request holds a reservation (so a crash never loses it); `enforce`
-   * is false for free endpoints, which are recorded but never refused.
-   */
-  admit(team: TeamConfig, reservation: Reservation, enforce = true): Admission {
-    const now = this.clock();
-    const refusal = enforce ? this.firstExceeded(team, reservation.worstCaseNano) : undefined;
-    if (refusal) {
-      this.ledger.recordRefusal({
-          ts: now, team: team.name, keyId: reservation.keyId, provider: reservation.provider, model: reservation.model,
+  /** A final refusal: counted, and the window's first sends `budget.exhausted`. */
+  async refused(refusal: BudgetRefusal, reservation: Reservation, ts: number): Promise<void> {
+    this.observer?.refused(refusal.team, refusal.window);
+    try {
+      await this.ledger.recordRefusal({
+        ts, team: refusal.team, keyId: reservation.keyId, provider: reservation.provider, model: reservation.model,
         window: refusal.window, worstCaseNano: reservation.worstCaseNano,
       });
-      this.alerting.record(exhaustedEvent(refusal, now));
-      this.observer?.refused(team.name, refusal.window);
-      return { ok: false, refusal };
+      await this.alerting.record(exhaustedEvent(refusal, this.clock()));
+    } catch (err) {
+      this.observer?.failed(err, 'recording a refusal failed');
     }
-    this.ledger.reserve(reservation);
-    this.open.set(reservation.id, { team: team.name, amount: reservation.worstCaseNano });
-    this.reservedByTeam.set(team.name, (this.reservedByTeam.get(team.name) ?? 0) + reservation.worstCaseNano);
-    return { ok: true };
   }
 
-  private firstExceeded(team: TeamConfig, worstCaseNano: number): BudgetRefusal | undefined {
-    const now = this.clock();
-    const reserved = this.reservedByTeam.get(team.name) ?? 0;
-    for (const budget of team.budgets) {
-      if (!budget.hardCap) continue;
-      const { w, spent, limit } = this.windowSpend(team.name, budget, now);
-      if (spent + reserved + worstCaseNano > limit) {
-        return {
-          team: team.name, budget, window: budget.window, limitNano: limit, spentNano: spent, reservedNano: reserved,
-          worstCaseNano, windowStart: w.start, resetsAt: w.resetsAt,
-        };
-      }
-    }
-    return undefined;
-  }
-
-  /** Write the record, close its reservation, count its cost and fire any threshold it crosses. */
   /**
-   * If the write fails (disk full, I/O error), the hold stays in place and the write is tried
+   * Write the record, close its reservation, count its cost and fire any threshold it crosses.
+   * If the write fails (disk full, database down), the hold stays in place and the write is tried
    * again: spend is never forgotten, and a cap never loosens because a write failed. A process
-   * that dies first leaves the reservation row, settled at worst case at the next start.
+   * that dies first leaves the reservation row, settled at worst case by recovery.
    */
-  settle(reservationId: string, record: LedgerRecord, team: TeamConfig | undefined): void {
-    if (!this.tryWrite(reservationId, record, team)) {
+  async settle(reservationId: string, record: LedgerRecord, team: TeamConfig | undefined): Promise<void> {
+    if (!(await this.tryWrite(reservationId, record, team))) {
       this.unwritten.push({ reservationId, record, team });
-      this.retryTimer ??= setInterval(() => this.retryUnwritten(), RETRY_MS).unref();
+      this.retryTimer ??= setInterval(() => void this.retryUnwritten(), RETRY_MS).unref();
     }
   }
 
-  /** Write settlements that failed before; true when none is left. */
-  retryUnwritten(): boolean {
-    this.unwritten = this.unwritten.filter((u) => !this.tryWrite(u.reservationId, u.record, u.team));
-    if (this.unwritten.length === 0 && this.retryTimer) {
-      clearInterval(this.retryTimer);
-      this.retryTimer = undefined;
-    }
-    return this.unwritten.length === 0;
+  /** Write settlements that failed before; true when none is left. One pass at a time. */
+  retryUnwritten(): Promise<boolean> {
+    this.retrying ??= (async () => {
+      const pending = this.unwritten;
+      this.unwritten = [];
+      for (const u of pending) if (!(await this.tryWrite(u.reservationId, u.record, u.team))) this.unwritten.push(u);
+      if (this.unwritten.length === 0 && this.retryTimer) {
+        clearInterval(this.retryTimer);
+        this.retryTimer = undefined;
+      }
+      return this.unwritten.length === 0;
+    })().finally(() => {
+      this.retrying = undefined;
+    });
+    return this.retrying;
   }
 
-  private tryWrite(reservationId: string, record: LedgerRecord, team: TeamConfig | undefined): boolean {
+  /** Settlements kept in memory until the ledger takes them. */
+  unwrittenCount(): number {
+    return this.unwritten.length;
+  }
+
+  private async tryWrite(reservationId: string, record: LedgerRecord, team: TeamConfig | undefined): Promise<boolean> {
     try {
-      this.ledger.settle(record, reservationId);
+      await this.ledger.settle(record, reservationId);
     } catch (err) {
       this.observer?.failed(err, 'ledger write failed; the reservation is held and the write retried');
       return false;
     }
-    this.release(reservationId);
-    this.counted(record, team);
+    this.open.delete(reservationId);
+    await this.counted(record, team);
     return true;
   }
 
-  /** A written record counts: as spend, in metrics, and against each alert threshold. */
-  private counted(record: LedgerRecord, team: TeamConfig | undefined): void {
-    this.addSpend(record);
+  /** A written record counts in metrics and against each alert threshold. */
+  private async counted(record: LedgerRecord, team: TeamConfig | undefined): Promise<void> {
     try {
       this.observer?.recorded(record);
-      if (team) this.checkThresholds(team, record.ts);
+      if (team) await this.checkThresholds(team, record.ts);
     } catch (err) {
       this.observer?.failed(err, 'recording an alert failed');
     }
@@ -167,9 +172,9 @@ export class BudgetBook {
    * Records that a dead process left open, settled at their worst case by the ledger; their
    * spend counts and fires thresholds like any other.
    */
-  recover(teamNamed: (name: string) => TeamConfig | undefined): LedgerRecord[] {
-    const records = this.ledger.recoverOpenReservations();
-    for (const r of records) this.counted(r, teamNamed(r.team));
+  async recover(teamNamed: (name: string) => TeamConfig | undefined): Promise<LedgerRecord[]> {
+    const records = await this.ledger.recoverOpenReservations();
+    for (const r of records) await this.counted(r, teamNamed(r.team));
     return records;
   }
 
@@ -177,79 +182,55 @@ export class BudgetBook {
     return this.open.size;
   }
 
-  status(team: TeamConfig): BudgetStatus[] {
-    const now = this.clock();
-    const reserved = this.reservedByTeam.get(team.name) ?? 0;
-    return team.budgets.map((b) => {
-      const { w, spent, limit } = this.windowSpend(team.name, b, now);
-      return {
-        team: team.name,
-        window: b.window,
-        limit_usd: b.limitUsd,
-        spent_usd: nanoToUsd(spent),
-        reserved_usd: nanoToUsd(reserved),
-        remaining_usd: nanoToUsd(Math.max(0, limit - spent - reserved)),
-        window_start: new Date(w.start).toISOString(),
-        resets_at: isoOrNull(w.resetsAt),
-        hard_cap: b.hardCap,
-        alerts_fired: [...this.firedFor(team.name, b.id, w.start)].sort((a, b2) => a - b2),
-      };
-    });
+  async status(team: TeamConfig): Promise<BudgetStatus[]> {
+    const states = await this.ledger.windowStates(team.name, team.budgets.map((b) => b.window));
+    return Promise.all(
+      team.budgets.map(async (b, i) => {
+        const s = states[i] as WindowState;
+        const limit = usdToNano(b.limitUsd);
+        return {
+          team: team.name,
+          window: b.window,
+          limit_usd: b.limitUsd,
+          spent_usd: nanoToUsd(s.spentNano),
+          reserved_usd: nanoToUsd(s.reservedNano),
+          remaining_usd: nanoToUsd(Math.max(0, limit - s.spentNano - s.reservedNano)),
+          window_start: new Date(s.windowStart).toISOString(),
+          resets_at: isoOrNull(s.resetsAt),
+          hard_cap: b.hardCap,
+          alerts_fired: [...(await this.firedFor(team.name, b.id, s.windowStart))].sort((x, y) => x - y),
+        };
+      }),
+    );
   }
 
-  private release(reservationId: string): void {
-    const held = this.open.get(reservationId);
-    if (!held) return;
-    this.open.delete(reservationId);
-    this.reservedByTeam.set(held.team, (this.reservedByTeam.get(held.team) ?? 0) - held.amount);
-  }
-
-  /** A budget's window at `at`, its settled spend there and its limit, all in nano-dollars. */
-  private windowSpend(team: string, budget: BudgetConfig, at: number): { w: WindowBounds; spent: number; limit: number } {
-    const w = windowAt(budget.window, at);
-    const key = spendKey(team, budget.window, w.start);
-    let spent = this.spent.get(key);
-    if (spent === undefined) {
-      spent = this.ledger.spentBetween(team, w.start, w.resetsAt);
-      this.spent.set(key, spent);
-    }
-    return { w, spent, limit: usdToNano(budget.limitUsd) };
-  }
-
-  /** Only windows already read from the ledger are kept here; the others will read this record there. */
-  private addSpend(record: LedgerRecord): void {
-    if (record.costNano === 0) return;
-    for (const kind of WINDOW_KINDS) {
-      const key = spendKey(record.team, kind, windowAt(kind, record.ts).start);
-      const cached = this.spent.get(key);
-      if (cached !== undefined) this.spent.set(key, cached + record.costNano);
-    }
-  }
-
-  private firedFor(team: string, budgetId: string, start: number): Set<number> {
+  private async firedFor(team: string, budgetId: string, start: number): Promise<Set<number>> {
     const key = `${team}\u0000${budgetId}\u0000${start}`;
     let set = this.fired.get(key);
     if (!set) {
-      set = new Set(this.ledger.firedThresholds(team, budgetId, start));
+      set = new Set(await this.ledger.firedThresholds(team, budgetId, start));
       this.fired.set(key, set);
     }
     return set;
   }
 
-  private checkThresholds(team: TeamConfig, ts: number): void {
-    for (const budget of team.budgets) {
-      if (budget.alertAt.length === 0) continue;
-      const { w, spent, limit } = this.windowSpend(team.name, budget, ts);
-      const fired = this.firedFor(team.name, budget.id, w.start);
+  private async checkThresholds(team: TeamConfig, ts: number): Promise<void> {
+    const alerting = team.budgets.filter((b) => b.alertAt.length > 0);
+    if (alerting.length === 0) return;
+    const states = await this.ledger.windowStates(team.name, alerting.map((b) => b.window), ts);
+    for (const [i, budget] of alerting.entries()) {
+      const s = states[i] as WindowState;
+      const limit = usdToNano(budget.limitUsd);
+      const fired = await this.firedFor(team.name, budget.id, s.windowStart);
       for (const threshold of budget.alertAt) {
         // A threshold is crossed when settled spend first reaches threshold × limit (SPEC §8).
-        if (fired.has(threshold) || spent < Math.round(threshold * limit)) continue;
+        if (fired.has(threshold) || s.spentNano < Math.round(threshold * limit)) continue;
         fired.add(threshold);
-        this.alerting.record({
-          event: 'budget.threshold', team: team.name, budget: budget.id, windowStart: w.start, threshold,
+        await this.alerting.record({
+          event: 'budget.threshold', team: team.name, budget: budget.id, windowStart: s.windowStart, threshold,
           payload: {
             event: 'budget.threshold', team: team.name, window: budget.window, threshold, limit_usd: budget.limitUsd,
-            spent_usd: nanoToUsd(spent), window_start: new Date(w.start).toISOString(), at: new Date(this.clock()).toISOString(),
+            spent_usd: nanoToUsd(s.spentNano), window_start: new Date(s.windowStart).toISOString(), at: new Date(this.clock()).toISOString(),
           },
         });
       }

@@ -3,7 +3,7 @@
  * shared ledger (PostgreSQL for several instances) can stand in without touching routes.
  * Every write is one short synchronous transaction.
  */
-import type { WebhookConfig } from '../config/types.js';
+import type { WebhookConfig, WindowKind } from '../config/types.js';
 import type { Usage } from '../metering/usage.js';
 import type { Rates } from '../pricing/rates.js';
 
@@ -120,21 +120,52 @@ export interface DeliveryView {
   delivered_at: string | null;
 }
 
+/** A hard cap to hold a reservation against: the budget's id within its team, its window and limit. */
+export interface HardCap {
+  budgetId: string;
+  window: WindowKind;
+  limitNano: number;
+}
+
+/** Spend and holds in one window of a team, as the ledger sees them now. */
+export interface WindowState {
+  window: WindowKind;
+  windowStart: number;
+  resetsAt: number | null;
+  spentNano: number;
+  /** Every open reservation of the team counts against every one of its windows. */
+  reservedNano: number;
+}
+
+export type AdmitResult =
+  /** Held. `ts` is the request's time by the ledger's clock (the database's, with several instances). */
+  | { ok: true; ts: number }
+  | { ok: false; ts: number; cap: HardCap; state: WindowState };
+
 export interface Ledger {
+  /**
+   * Hold the reservation if `spent + reserved + worst ≤ limit` for every cap, as one atomic step
+   * where the truth lives (one process's memory beside SQLite; the database with several). With
+   * no caps it is always held (so a crash never loses it).
+   */
+  admit(reservation: Reservation, caps: readonly HardCap[]): Promise<AdmitResult>;
   /** Insert the record and close its reservation (if any) in one transaction. */
-  settle(record: LedgerRecord, reservationId: string | undefined): void;
-  reserve(reservation: Reservation): void;
-  /** Reservations a dead process left open: each becomes an estimated record at its worst case. */
-  recoverOpenReservations(): LedgerRecord[];
-  recordRefusal(refusal: Refusal): void;
-  spentBetween(team: string, from: number, to: number | null): number;
-  usage(q: UsageQuery): UsageReport;
-  requests(q: RequestsQuery): StoredRecord[];
+  settle(record: LedgerRecord, reservationId: string | undefined): Promise<void>;
+  /** Reservations a dead process left open: each becomes an estimated record at its worst case, once. */
+  recoverOpenReservations(): Promise<LedgerRecord[]>;
+  recordRefusal(refusal: Refusal): Promise<void>;
+  /** Spend and holds of a team in each window kind, at `at` (default: the ledger's now). */
+  windowStates(team: string, windows: readonly WindowKind[], at?: number): Promise<WindowState[]>;
+  usage(q: UsageQuery): Promise<UsageReport>;
+  requests(q: RequestsQuery): Promise<StoredRecord[]>;
   /** Records the event once; returns false when this team/window/start/threshold already fired. */
-  recordAlert(event: AlertEvent, webhooks: readonly WebhookConfig[], now: number): boolean;
-  firedThresholds(team: string, budget: string, windowStart: number): number[];
-  dueDeliveries(now: number, limit: number): Delivery[];
-  recordAttempt(deliveryId: number, at: number, outcome: { ok: boolean; httpStatus?: number; error?: string }, next: { state: 'pending' | 'delivered' | 'failed'; nextAttemptAt: number }): void;
-  deliveries(team: string | undefined, limit: number): DeliveryView[];
+  recordAlert(event: AlertEvent, webhooks: readonly WebhookConfig[], now: number): Promise<boolean>;
+  firedThresholds(team: string, budget: string, windowStart: number): Promise<number[]>;
+  /** Due deliveries, each handed to one sender only (claimed until it records an attempt). */
+  dueDeliveries(now: number, limit: number): Promise<Delivery[]>;
+  recordAttempt(deliveryId: number, at: number, outcome: { ok: boolean; httpStatus?: number; error?: string }, next: { state: 'pending' | 'delivered' | 'failed'; nextAttemptAt: number }): Promise<void>;
+  deliveries(team: string | undefined, limit: number): Promise<DeliveryView[]>;
+  /** Whether the ledger answers now (for /healthz). */
+  healthy(): boolean;
   close(): Promise<void>;
 }

@@ -6,10 +6,12 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import type { Rates } from '../pricing/rates.js';
+import type { WindowKind } from '../config/types.js';
 import type {
-  AlertEvent, Counters, Delivery, DeliveryView, GroupKey, Ledger, LedgerRecord, Refusal, RequestsQuery,
-  Reservation, StoredRecord, UsageQuery, UsageReport,
+  AdmitResult, AlertEvent, Counters, Delivery, DeliveryView, GroupKey, HardCap, Ledger, LedgerRecord, Refusal,
+  RequestsQuery, Reservation, StoredRecord, UsageQuery, UsageReport, WindowState,
 } from './ledger.js';
+import { LocalAdmission } from './local-admission.js';
 import { Checkpointer } from './checkpointer.js';
 import { lockLedgerFile } from './file-lock.js';
 import { migrate } from './migrate.js';
@@ -53,8 +55,10 @@ export class SqliteLedger implements Ledger {
   private readonly stmts;
   private readonly checkpointer: Checkpointer | undefined;
   private readonly unlock: () => void;
+  /** One process owns this file (file-lock.ts): admission is kept in its memory beside it. */
+  private readonly local: LocalAdmission;
 
-  constructor(path: string, opts: { checkpointIntervalMs?: number } = {}) {
+  constructor(path: string, opts: { checkpointIntervalMs?: number; clock?: () => number } = {}) {
     if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
     this.unlock = path === ':memory:' ? () => {} : lockLedgerFile(path);
     this.db = new Database(path);
@@ -99,15 +103,36 @@ export class SqliteLedger implements Ledger {
       updateDelivery: db.prepare(`UPDATE alert_deliveries SET state = ?, attempts = attempts + 1, next_attempt_at = ?,
         last_error = ?, delivered_at = ? WHERE id = ?`),
     };
+    this.local = new LocalAdmission((team, from, to) => this.spentBetween(team, from, to), opts.clock ?? Date.now);
   }
 
-  settle(record: LedgerRecord, reservationId: string | undefined): void {
+  async admit(reservation: Reservation, caps: readonly HardCap[]): Promise<AdmitResult> {
+    // Check, write and hold in one synchronous step: no other request runs in between.
+    const result = this.local.check(reservation, caps);
+    if (!result.ok) return result;
+    this.reserve({ ...reservation, ts: result.ts });
+    this.local.hold(reservation);
+    return result;
+  }
+
+  async windowStates(team: string, windows: readonly WindowKind[], at?: number): Promise<WindowState[]> {
+    const t = at ?? this.local.clock();
+    return windows.map((w) => this.local.state(team, w, t));
+  }
+
+  healthy(): boolean {
+    return this.db.open;
+  }
+
+  async settle(record: LedgerRecord, reservationId: string | undefined): Promise<void> {
     this.db.transaction(() => {
       this.stmts.insertRequest.run(toRow(record));
       if (reservationId !== undefined) this.stmts.deleteReservation.run(reservationId);
     })();
+    this.local.settled(record, reservationId);
   }
 
+  /** A reservation row, also written directly by tests that play a process killed in flight. */
   reserve(r: Reservation): void {
     this.stmts.insertReservation.run({
       id: r.id, ts: r.ts, team: r.team, key_id: r.keyId, provider: r.provider, model: r.model, endpoint: r.endpoint,
@@ -117,8 +142,8 @@ export class SqliteLedger implements Ledger {
     });
   }
 
-  recoverOpenReservations(): LedgerRecord[] {
-    return this.db.transaction(() => {
+  async recoverOpenReservations(): Promise<LedgerRecord[]> {
+    const recovered = this.db.transaction(() => {
       const rows = this.stmts.allReservations.all() as ReservationRow[];
       return rows.map((row) => {
         const record: LedgerRecord = {
@@ -136,18 +161,20 @@ export class SqliteLedger implements Ledger {
         return record;
       });
     }).immediate();
+    for (const r of recovered) this.local.settled(r, undefined);
+    return recovered;
   }
 
-  recordRefusal(refusal: Refusal): void {
+  async recordRefusal(refusal: Refusal): Promise<void> {
     this.stmts.insertRefusal.run(refusal);
   }
 
-  spentBetween(team: string, from: number, to: number | null): number {
+  private spentBetween(team: string, from: number, to: number | null): number {
     const row = (to === null ? this.stmts.spentFrom.get(team, from) : this.stmts.spentBetween.get(team, from, to)) as { s: number };
     return row.s;
   }
 
-  usage(q: UsageQuery): UsageReport {
+  async usage(q: UsageQuery): Promise<UsageReport> {
     const where = q.team === undefined ? 'ts >= ? AND ts < ?' : 'ts >= ? AND ts < ? AND team = ?';
     const params = q.team === undefined ? [q.from, q.to] : [q.from, q.to, q.team];
     const totals = this.db.prepare(`SELECT ${COUNTERS_SQL} FROM requests WHERE ${where}`).get(...params) as Counters;
@@ -163,7 +190,7 @@ export class SqliteLedger implements Ledger {
     return { totals: { ...totals, refused }, groups };
   }
 
-  requests(q: RequestsQuery): StoredRecord[] {
+  async requests(q: RequestsQuery): Promise<StoredRecord[]> {
     const clauses = ['ts >= ?', 'ts < ?'];
     const params: (string | number)[] = [q.from, q.to];
     if (q.team !== undefined) {
@@ -180,7 +207,7 @@ export class SqliteLedger implements Ledger {
     return rows.map(fromRow);
   }
 
-  recordAlert(event: AlertEvent, webhooks: readonly { url: string; format: 'json' | 'slack' }[], now: number): boolean {
+  async recordAlert(event: AlertEvent, webhooks: readonly { url: string; format: 'json' | 'slack' }[], now: number): Promise<boolean> {
     return this.db.transaction(() => {
       // The `window` column holds the budget's id: unique per team, and the window's name in the common case.
       const res = this.stmts.insertAlert.run(event.event, event.team, event.budget, event.windowStart, event.threshold,
@@ -191,21 +218,21 @@ export class SqliteLedger implements Ledger {
     })();
   }
 
-  firedThresholds(team: string, budget: string, windowStart: number): number[] {
+  async firedThresholds(team: string, budget: string, windowStart: number): Promise<number[]> {
     return (this.stmts.fired.all(team, budget, windowStart) as { threshold: number }[]).map((r) => r.threshold);
   }
 
-  dueDeliveries(now: number, limit: number): Delivery[] {
+  async dueDeliveries(now: number, limit: number): Promise<Delivery[]> {
     const rows = this.stmts.due.all(now, limit) as { id: number; event_id: number; url: string; format: 'json' | 'slack'; attempts: number; payload: string }[];
     return rows.map((r) => ({ id: r.id, eventId: r.event_id, url: r.url, format: r.format, attempts: r.attempts, payload: JSON.parse(r.payload) as Record<string, unknown> }));
   }
 
-  recordAttempt(
+  async recordAttempt(
     deliveryId: number,
     at: number,
     outcome: { ok: boolean; httpStatus?: number; error?: string },
     next: { state: 'pending' | 'delivered' | 'failed'; nextAttemptAt: number },
-  ): void {
+  ): Promise<void> {
     this.db.transaction(() => {
       this.stmts.insertAttempt.run(deliveryId, at, outcome.httpStatus ?? null, outcome.error ?? null, outcome.ok ? 1 : 0);
       this.stmts.updateDelivery.run(next.state, next.nextAttemptAt, outcome.ok ? null : (outcome.error ?? `HTTP ${outcome.httpStatus}`),
@@ -213,7 +240,7 @@ export class SqliteLedger implements Ledger {
     })();
   }
 
-  deliveries(team: string | undefined, limit: number): DeliveryView[] {
+  async deliveries(team: string | undefined, limit: number): Promise<DeliveryView[]> {
     const rows = this.db.prepare(`SELECT d.id, e.event, e.team, e.window, e.threshold, d.url, d.state, d.attempts, d.last_error,
         d.delivered_at FROM alert_deliveries d JOIN alert_events e ON e.id = d.event_id
         ${team === undefined ? '' : 'WHERE e.team = ?'} ORDER BY d.id DESC LIMIT ?`)

@@ -8,7 +8,8 @@ import { Transform, type TransformCallback } from 'node:stream';
 import { SseSplitter } from './sse.js';
 import type { StreamMeter } from './stream-meters.js';
 
-export function meteringRelay(meter: StreamMeter, onEnd: () => void): Transform {
+/** `onEnd` resolves once the record is written: the client's stream ends after that. */
+export function meteringRelay(meter: StreamMeter, onEnd: () => Promise<void>): Transform {
   const splitter = new SseSplitter();
   return new Transform({
     transform(chunk: Buffer, _enc, cb: TransformCallback) {
@@ -27,12 +28,7 @@ export function meteringRelay(meter: StreamMeter, onEnd: () => void): Transform 
         const out = meter.observe(last);
         if (meter.rewrites && out.length > 0) this.push(out);
       }
-      try {
-        onEnd();
-        cb();
-      } catch (err) {
-        cb(err as Error);
-      }
+      onEnd().then(() => cb(), (err: unknown) => cb(err as Error));
     },
   });
 }

@@ -15,7 +15,7 @@ export class Metrics {
   private readonly refused: Counter<'team' | 'window'>;
   private readonly latency: Histogram<'provider'>;
 
-  constructor(budgetRemaining: () => { team: string; window: string; remainingUsd: number }[]) {
+  constructor(budgetRemaining: () => Promise<{ team: string; window: string; remainingUsd: number }[]>) {
     const registers = [this.registry];
     this.requests = new Counter({ name: 'tollgate_requests_total', help: 'Forwarded requests (ledger rows)', labelNames: ['team', 'model', 'provider', 'status'], registers });
     this.tokens = new Counter({ name: 'tollgate_tokens_total', help: 'Tokens metered, by kind', labelNames: ['team', 'model', 'kind'], registers });
@@ -43,9 +43,10 @@ export class Metrics {
       help: 'Budget remaining in the current window (limit - spent - reserved)',
       labelNames: ['team', 'window'],
       registers,
-      collect() {
+      async collect() {
+        const remaining = await budgetRemaining();
         this.reset();
-        for (const b of budgetRemaining()) this.set({ team: b.team, window: b.window }, b.remainingUsd);
+        for (const b of remaining) this.set({ team: b.team, window: b.window }, b.remainingUsd);
       },
     });
   }

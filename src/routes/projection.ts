@@ -20,7 +20,7 @@ export function registerProjectionRoute(app: FastifyInstance, deps: Deps): void 
     const now = deps.clock();
     const month = windowAt('month', now);
     const monthEnd = month.resetsAt ?? now;
-    const report = deps.ledger.usage({ from: month.start, to: now + 1, team, groupBy: ['model', 'provider'] });
+    const report = await deps.ledger.usage({ from: month.start, to: now + 1, team, groupBy: ['model', 'provider'] });
     const traffic = report.groups.map((g) => ({
       model: g.model ?? '',
       provider: g.provider ?? '',

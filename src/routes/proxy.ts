@@ -14,8 +14,8 @@ import { refusalMessage } from '../budget/budget-book.js';
 import type { Deps } from '../deps.js';
 import { TollgateError } from '../errors.js';
 import { ceilingsFor } from '../estimate/ceilings.js';
-import { worstCase, type PromptText } from '../estimate/worst-case.js';
-import type { LedgerRecord, RequestFacts } from '../ledger/ledger.js';
+import { worstCase, type PromptText, type WorstCase } from '../estimate/worst-case.js';
+import type { LedgerRecord, RequestFacts, Reservation } from '../ledger/ledger.js';
 import { meteringRelay } from '../metering/relay.js';
 import type { StreamMeter } from '../metering/stream-meters.js';
 import { usageOf, type Outcome } from '../metering/outcome.js';
@@ -66,28 +66,30 @@ async function proxy(req: FastifyRequest, reply: FastifyReply, endpoint: Endpoin
   const injectUsage = mustAskStreamUsage(body.facts, endpoint.injectsStreamUsage && route.provider.streamIncludeUsage);
   const upstreamBody = await deps.bodies.upstream(body, { model: route.model, injectUsage });
 
-  // 4 · worst case, 5 · reserve. The byte bound is free; a tokenizer count (off the event loop)
-  // only when it does not fit, and it may only tighten the bound.
+  // 4 · worst case, 5 · reserve where the truth lives. The byte bound is free; when it does not
+  // fit, the prompt is counted (off the event loop), which may only tighten it, and tried again.
   const ceilings = ceilingsFor(route.model, quote, config.worstCase);
   const estimate = (text: PromptText) => worstCase(body.facts.shape, text, endpoint.path, quote, ceilings, config.defaultMaxOutputTokens);
-  let worst = estimate({ tokens: body.facts.bytes, counted: false });
-  if (!endpoint.free && !deps.budgets.fits(team, worst.costNano)) {
-    const counted = await deps.bodies.countText(body, route.model);
-    if (counted !== undefined) worst = estimate({ tokens: counted, counted: true });
-  }
   const reservationId = randomUUID();
-  const facts: RequestFacts = {
+  const reservationFor = (worst: WorstCase): Reservation => ({
     ts: startedAt, team: team.name, keyId: req.principal?.keyId ?? '', provider: route.provider.name, model: route.model,
     endpoint: endpoint.path, stream: body.facts.stream, rates: quote ? ratesFor(quote.rates, worst.inputTokens) : null,
     priceSource: quote?.source ?? null, unpriced: !quote && !endpoint.free,
-  };
-  const reservation = {
-    ...facts, id: reservationId, worstCaseNano: endpoint.free ? 0 : worst.costNano,
-    inputTokens: worst.inputTokens, outputTokens: worst.outputTokens,
-  };
-  const admission = deps.budgets.admit(team, reservation, !endpoint.free);
+    id: reservationId, worstCaseNano: endpoint.free ? 0 : worst.costNano, inputTokens: worst.inputTokens, outputTokens: worst.outputTokens,
+  });
+  let worst = estimate({ tokens: body.facts.bytes, counted: false });
+  let admission = await deps.budgets.admit(team, reservationFor(worst), !endpoint.free);
+  if (!admission.ok) {
+    const counted = await deps.bodies.countText(body, route.model);
+    if (counted !== undefined) {
+      worst = estimate({ tokens: counted, counted: true });
+      admission = await deps.budgets.admit(team, reservationFor(worst), !endpoint.free);
+    }
+  }
+  const reservation = reservationFor(worst);
   if (!admission.ok) {
     const r = admission.refusal;
+    await deps.budgets.refused(r, reservation, admission.ts);
     throw new TollgateError('budget_exceeded', refusalMessage(r), {
       status: config.budgetRefusalStatus,
       headers: {
@@ -96,27 +98,30 @@ async function proxy(req: FastifyRequest, reply: FastifyReply, endpoint: Endpoin
       },
     });
   }
+  // From here the request's time is the ledger's (the database's, with several instances).
+  const { id: _id, worstCaseNano: _w, inputTokens: _i, outputTokens: _o, ...rest } = reservation;
+  const facts: RequestFacts = { ...rest, ts: admission.ts };
 
-  // 8 · settle exactly once, whichever way the request ends.
-  let settled = false;
+  // 8 · settle exactly once, whichever way the request ends; resolves once the record is written
+  // (or kept for a retry), and never rejects into the relay.
+  let settled: Promise<void> | undefined;
   let upstreamRequestId: string | null = null;
-  const settle = (outcome: Outcome): void => {
-    if (settled) return;
-    settled = true;
-    const metered = meteredOrBound(outcome, () => deps.bodies.estimatePrompt(body, route.model, ceilings.imageTokens), body.facts.bytes, route.model, endpoint.free);
-    const rates = quote ? ratesFor(quote.rates, metered.usage.inputTokens) : null;
-    // The rates at settlement may differ from the reservation's (a long-context tier is chosen by real input).
-    const record: LedgerRecord = {
-      ...facts, rates, requestId: reservationId, status: outcome.status, latencyMs: performance.now() - t0,
-      usage: metered.usage, costNano: rates ? costNano(metered.usage, rates) : 0, estimated: metered.estimated,
-      upstreamRequestId,
-    };
-    try {
-      deps.budgets.settle(reservationId, record, deps.store.team(team.name) ?? team);
-    } catch (err) {
+  const settle = (outcome: Outcome): Promise<void> => {
+    settled ??= (async () => {
+      const metered = meteredOrBound(outcome, () => deps.bodies.estimatePrompt(body, route.model, ceilings.imageTokens), body.facts.bytes, route.model, endpoint.free);
+      const rates = quote ? ratesFor(quote.rates, metered.usage.inputTokens) : null;
+      // The rates at settlement may differ from the reservation's (a long-context tier is chosen by real input).
+      const record: LedgerRecord = {
+        ...facts, rates, requestId: reservationId, status: outcome.status, latencyMs: performance.now() - t0,
+        usage: metered.usage, costNano: rates ? costNano(metered.usage, rates) : 0, estimated: metered.estimated,
+        upstreamRequestId,
+      };
+      await deps.budgets.settle(reservationId, record, deps.store.team(team.name) ?? team);
+    })().catch((err: unknown) => {
       // Never into the relay: a stream the client has in full must not be cut by our bookkeeping.
       req.log.error({ err, requestId: reservationId }, 'settling failed');
-    }
+    });
+    return settled;
   };
 
   // 6 · forward; a client that leaves aborts the upstream call at once (we stop paying).
@@ -146,14 +151,14 @@ async function proxy(req: FastifyRequest, reply: FastifyReply, endpoint: Endpoin
     return reply.send(await readWhole(upstream, endpoint, flight));
   } catch (err) {
     // Whatever went wrong after the reservation was made, it is closed (a no-op if already settled).
-    settle({ kind: 'cut', status: 502, reported: undefined, text: '', reason: 'upstream_cut' });
+    await settle({ kind: 'cut', status: 502, reported: undefined, text: '', reason: 'upstream_cut' });
     throw err;
   }
 }
 
 /** One forwarded request's way of ending: its settle function and whether the client left. */
 interface Flight {
-  settle(outcome: Outcome): void;
+  settle(outcome: Outcome): Promise<void>;
   /** The reserved worst case's tokens: what a deferred job is recorded at. */
   worst: { inputTokens: number; outputTokens: number };
   clientLeft: boolean;
@@ -166,11 +171,11 @@ async function forward(deps: Deps, flight: Flight, call: UpstreamCall): Promise<
   try {
     return await callUpstream(deps.pools, call);
   } catch (err) {
-    if (flight.clientLeft) flight.settle({ kind: 'cut', status: 499, reported: undefined, text: '', reason: 'client_left' });
+    if (flight.clientLeft) await flight.settle({ kind: 'cut', status: 499, reported: undefined, text: '', reason: 'client_left' });
     else if (err instanceof TollgateError && err.code === 'upstream_timeout') {
       // The provider may have started (and billed) the work: estimate the prompt.
-      flight.settle({ kind: 'cut', status: 504, reported: undefined, text: '', reason: 'timeout' });
-    } else flight.settle({ kind: 'unreachable', status: err instanceof TollgateError ? err.status : 502 });
+      await flight.settle({ kind: 'cut', status: 504, reported: undefined, text: '', reason: 'timeout' });
+    } else await flight.settle({ kind: 'unreachable', status: err instanceof TollgateError ? err.status : 502 });
     throw err;
   }
 }
@@ -189,7 +194,7 @@ function relayStream(upstream: UpstreamResponse, meter: StreamMeter, flight: Fli
     if (!err) return;
     const timedOut = (err as { code?: string }).code === 'UND_ERR_BODY_TIMEOUT';
     const reason = flight.clientLeft ? 'client_left' : timedOut ? 'timeout' : 'upstream_cut';
-    flight.settle({ kind: 'cut', status: upstream.statusCode, reported: meter.usage(), text: meter.relayedText(), reason });
+    void flight.settle({ kind: 'cut', status: upstream.statusCode, reported: meter.usage(), text: meter.relayedText(), reason });
     if (!flight.clientLeft) flight.log.warn({ err: upstreamError(err, flight.provider), provider: flight.provider }, 'upstream stream ended early');
   });
   return relay;
@@ -224,19 +229,19 @@ async function readWhole(upstream: UpstreamResponse, endpoint: Endpoint, flight:
   try {
     bytes = await readAtMost(upstream.body, MAX_WHOLE_BODY_BYTES);
   } catch (err) {
-    flight.settle({ kind: 'cut', status: upstream.statusCode, reported: undefined, text: '', reason: flight.clientLeft ? 'client_left' : 'upstream_cut' });
+    await flight.settle({ kind: 'cut', status: upstream.statusCode, reported: undefined, text: '', reason: flight.clientLeft ? 'client_left' : 'upstream_cut' });
     throw flight.clientLeft ? err : upstreamError(err, flight.provider);
   }
   if (upstream.statusCode >= 400) {
-    flight.settle({ kind: 'provider_error', status: upstream.statusCode });
+    await flight.settle({ kind: 'provider_error', status: upstream.statusCode });
     return bytes;
   }
   const parsed = parseJsonObject(bytes.toString('utf8'));
   if (parsed && endpoint.deferred(parsed)) {
-    flight.settle({ kind: 'deferred', status: upstream.statusCode, ...flight.worst });
+    await flight.settle({ kind: 'deferred', status: upstream.statusCode, ...flight.worst });
     return bytes;
   }
-  flight.settle({
+  await flight.settle({
     kind: 'complete',
     status: upstream.statusCode,
     reported: parsed ? endpoint.usage(parsed) : undefined,

@@ -17,7 +17,7 @@ export function registerUsageRoutes(app: FastifyInstance, deps: Deps): void {
     const team = scopedTeam(req, q.team);
     const { from, to } = range(q, deps.clock());
     const groupBy = groupKeys(q.group_by);
-    const report = deps.ledger.usage({ from, to, team, groupBy });
+    const report = await deps.ledger.usage({ from, to, team, groupBy });
     const groups = report.groups.map((g) => ({ ...pick(g, groupBy), ...counters(g) }));
     if (q.format === 'csv') {
       reply.type('text/csv; charset=utf-8');
@@ -31,7 +31,7 @@ export function registerUsageRoutes(app: FastifyInstance, deps: Deps): void {
       group_by: groupBy,
       totals: { ...counters(report.totals), refused: report.totals.refused },
       groups,
-      budgets: teams.flatMap((t) => deps.budgets.status(t)),
+      budgets: (await Promise.all(teams.map((t) => deps.budgets.status(t)))).flat(),
     };
   });
 
@@ -43,7 +43,7 @@ export function registerUsageRoutes(app: FastifyInstance, deps: Deps): void {
     if (!Number.isInteger(asked) || asked < 1) throw new TollgateError('invalid_query', "'limit' must be a positive integer (at most 1000 are returned).");
     const limit = Math.min(asked, 1000);
     const cursor = q.cursor === undefined || q.cursor === '' ? undefined : decodeCursor(q.cursor);
-    const rows = deps.ledger.requests({ from, to, team, limit: limit + 1, cursor });
+    const rows = await deps.ledger.requests({ from, to, team, limit: limit + 1, cursor });
     const page = rows.slice(0, limit);
     const last = page[page.length - 1];
     return {
@@ -55,7 +55,7 @@ export function registerUsageRoutes(app: FastifyInstance, deps: Deps): void {
   app.get('/alerts/deliveries', async (req) => {
     const q = req.query as Query;
     const team = scopedTeam(req, q.team);
-    const rows = deps.ledger.deliveries(team, 200);
+    const rows = await deps.ledger.deliveries(team, 200);
     // A webhook URL is a credential (Slack's carry their token): only admins see more than its host.
     const admin = req.principal?.kind === 'admin';
     return { data: admin ? rows : rows.map((r) => ({ ...r, url: originOf(r.url) })) };

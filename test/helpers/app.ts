@@ -95,7 +95,7 @@ export async function startApp(fake: FakeProvider, opts: StartOptions = {}): Pro
     ...(opts.clock ? { clock: opts.clock } : {}),
     outboxPollMs: opts.outboxPollMs ?? 50,
   });
-  deps.budgets.recover((name) => deps.store.team(name));
+  await deps.budgets.recover((name) => deps.store.team(name));
   const app = await buildApp(deps);
   // Every whole response body Tollgate sends in a test goes to the suite-wide secret sweep. (Stream
   // bodies are the provider's bytes; tapping them here would race Fastify's own pipe.)

@@ -20,67 +20,68 @@ function record(id: string, costNano: number): LedgerRecord {
 }
 
 function book() {
-  const ledger = new MemoryLedger();
+  const ledger = new MemoryLedger(() => NOW);
   const events: AlertEvent[] = [];
-  return { ledger, events, book: new BudgetBook(ledger, () => NOW, { record: (e) => void events.push(e) }) };
+  return { ledger, events, book: new BudgetBook(ledger, () => NOW, { record: async (e) => void events.push(e) }) };
 }
 
-it('holds add up: four 0.25 USD worst cases fit a 1 USD cap, the fifth is refused and recorded once', () => {
+it('holds add up: four 0.25 USD worst cases fit a 1 USD cap, the fifth is refused and recorded once', async () => {
   const { ledger, events, book: b } = book();
-  for (let i = 0; i < 4; i++) expect(b.admit(team, reservation(`r${i}`, 0.25 * USD)).ok).toBe(true);
-  const fifth = b.admit(team, reservation('r4', 1));
+  for (let i = 0; i < 4; i++) expect((await b.admit(team, reservation(`r${i}`, 0.25 * USD))).ok).toBe(true);
+  const fifth = await b.admit(team, reservation('r4', 1));
   expect(fifth.ok).toBe(false);
+  if (!fifth.ok) await b.refused(fifth.refusal, reservation('r4', 1), fifth.ts);
   expect(ledger.reservations.size).toBe(4);
   expect(ledger.refusals).toHaveLength(1);
   expect(events.map((e) => e.event)).toEqual(['budget.exhausted']);
 });
 
-it('settling at the real cost frees the rest of the hold', () => {
+it('settling at the real cost frees the rest of the hold', async () => {
   const { ledger, book: b } = book();
-  expect(b.admit(team, reservation('a', 0.9 * USD)).ok).toBe(true);
-  expect(b.admit(team, reservation('b', 0.2 * USD)).ok).toBe(false);
-  b.settle('a', record('a', 0.1 * USD), team);
+  expect((await b.admit(team, reservation('a', 0.9 * USD))).ok).toBe(true);
+  expect((await b.admit(team, reservation('b', 0.2 * USD))).ok).toBe(false);
+  await b.settle('a', record('a', 0.1 * USD), team);
   expect(ledger.reservations.size).toBe(0);
-  expect(b.admit(team, reservation('b', 0.9 * USD)).ok).toBe(true); // 0.1 spent + 0.9 held = 1.0 ≤ 1.0
-  expect(b.admit(team, reservation('c', 1)).ok).toBe(false);
-  expect(b.status(team)[0]).toMatchObject({ spent_usd: 0.1, reserved_usd: 0.9, remaining_usd: 0 });
+  expect((await b.admit(team, reservation('b', 0.9 * USD))).ok).toBe(true); // 0.1 spent + 0.9 held = 1.0 ≤ 1.0
+  expect((await b.admit(team, reservation('c', 1))).ok).toBe(false);
+  expect((await b.status(team))[0]).toMatchObject({ spent_usd: 0.1, reserved_usd: 0.9, remaining_usd: 0 });
 });
 
-it('recovers a dead process’s holds at their worst case, counted as spend', () => {
+it('recovers a dead process’s holds at their worst case, counted as spend', async () => {
   const { ledger, book: b } = book();
   ledger.reserve(reservation('orphan', 0.7 * USD)); // left by a killed process
-  const recovered = b.recover(() => team);
+  const recovered = await b.recover(() => team);
   expect(recovered.map((r) => [r.requestId, r.costNano, r.estimated, r.status])).toEqual([['orphan', 0.7 * USD, true, 0]]);
-  expect(b.admit(team, reservation('next', 0.4 * USD)).ok).toBe(false);
-  expect(b.admit(team, reservation('next', 0.3 * USD)).ok).toBe(true);
+  expect((await b.admit(team, reservation('next', 0.4 * USD))).ok).toBe(false);
+  expect((await b.admit(team, reservation('next', 0.3 * USD))).ok).toBe(true);
 });
 
-it('keeps the hold when the ledger write fails, and settles when a retry succeeds', () => {
-  const ledger = new MemoryLedger();
+it('keeps the hold when the ledger write fails, and settles when a retry succeeds', async () => {
+  const ledger = new MemoryLedger(() => NOW);
   const failures: string[] = [];
   let diskFull = true;
   const write = ledger.settle.bind(ledger);
-  ledger.settle = (record, reservationId) => {
+  ledger.settle = async (record, reservationId) => {
     if (diskFull) throw new Error('SQLITE_FULL: database or disk is full');
-    write(record, reservationId);
+    await write(record, reservationId);
   };
-  const b = new BudgetBook(ledger, () => NOW, { record: () => undefined }, {
+  const b = new BudgetBook(ledger, () => NOW, { record: async () => undefined }, {
     recorded: () => undefined,
     refused: () => undefined,
     failed: (err) => void failures.push((err as Error).message),
   });
-  expect(b.admit(team, reservation('a', 0.6 * USD)).ok).toBe(true);
-  b.settle('a', record('a', 0.1 * USD), team);
+  expect((await b.admit(team, reservation('a', 0.6 * USD))).ok).toBe(true);
+  await b.settle('a', record('a', 0.1 * USD), team);
   expect(failures).toEqual(['SQLITE_FULL: database or disk is full']);
   // The hold stays: the cap still counts the worst case, and nothing was recorded.
   expect(b.openReservations()).toBe(1);
-  expect(b.admit(team, reservation('b', 0.5 * USD)).ok).toBe(false);
+  expect((await b.admit(team, reservation('b', 0.5 * USD))).ok).toBe(false);
   expect(ledger.records).toHaveLength(0);
-  expect(b.retryUnwritten()).toBe(false);
+  expect(await b.retryUnwritten()).toBe(false);
 
   diskFull = false;
-  expect(b.retryUnwritten()).toBe(true);
+  expect(await b.retryUnwritten()).toBe(true);
   expect(ledger.records.map((r) => [r.requestId, r.costNano])).toEqual([['a', 0.1 * USD]]);
   expect(b.openReservations()).toBe(0);
-  expect(b.admit(team, reservation('b', 0.9 * USD)).ok).toBe(true);
+  expect((await b.admit(team, reservation('b', 0.9 * USD))).ok).toBe(true);
 });
