@@ -74,7 +74,7 @@ export async function buildApp(deps: Deps): Promise<FastifyInstance> {
     return reply.code(rendered.status).send(rendered.body);
   });
 
-  registerHealthRoute(app);
+  registerHealthRoute(app, deps);
   registerProxyRoutes(app, deps);
   registerModelsRoute(app, deps);
   registerUsageRoutes(app, deps);

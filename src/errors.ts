@@ -29,6 +29,8 @@ const CATALOGUE = {
   upstream_timeout: { status: 504, openaiType: 'api_error', anthropicType: 'timeout_error' },
   provider_not_configured: { status: 503, openaiType: 'api_error', anthropicType: 'api_error' },
   shutting_down: { status: 503, openaiType: 'api_error', anthropicType: 'overloaded_error' },
+  /** The shared ledger does not answer: nothing is forwarded unmetered or uncapped (SPEC §10). */
+  ledger_unavailable: { status: 503, openaiType: 'api_error', anthropicType: 'overloaded_error' },
   /** The client left; nobody reads this answer, it only keeps the log honest. */
   client_closed: { status: 499, openaiType: 'api_error', anthropicType: 'api_error' },
   internal_error: { status: 500, openaiType: 'api_error', anthropicType: 'api_error' },

@@ -8,7 +8,9 @@ import { chooseConfigFile } from './config/config-path.js';
 import { loadConfigFile } from './config/load.js';
 import type { Config } from './config/types.js';
 import { createDeps } from './deps.js';
+import { TollgateError } from './errors.js';
 import { LedgerLockedError } from './ledger/file-lock.js';
+import { openLedger } from './ledger/open.js';
 import { warmTokenizers } from './estimate/tokenizer.js';
 import { createLogger } from './log.js';
 
@@ -33,12 +35,13 @@ async function main(): Promise<void> {
 
   let deps: ReturnType<typeof createDeps>;
   try {
-    deps = createDeps(config, { log });
+    deps = createDeps(config, { log, ledger: await openLedger(config, { clock: Date.now, log }) });
   } catch (err) {
-    if (err instanceof LedgerLockedError) return fail(log, err.message);
+    if (err instanceof LedgerLockedError || (err instanceof TollgateError && err.code === 'ledger_unavailable')) return fail(log, err.message);
     throw err;
   }
   const recovered = await deps.budgets.recover((name) => deps.store.team(name));
+  const stopRecovering = deps.budgets.keepRecovering((name) => deps.store.team(name));
   if (recovered.length > 0) {
     log.warn({ count: recovered.length }, 'settled reservations left open by a previous process at their worst case (flagged estimated)');
   }
@@ -85,6 +88,7 @@ async function main(): Promise<void> {
     for (let waited = 0; deps.budgets.openReservations() > 0 && waited < 2000; waited += 20) {
       await new Promise((r) => setTimeout(r, 20));
     }
+    stopRecovering();
     await deps.outbox.stop();
     await deps.pools.close();
     await deps.bodies.close();

@@ -8,6 +8,7 @@ import OpenAI from 'openai';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createGate, openaiChatStreamEvents, startFakeProvider, type FakeProvider } from './helpers/fake-provider.js';
 import { ADMIN_KEY, TEAM_KEY, startApp, type RawConfig, type TestApp } from './helpers/app.js';
+import { LEDGERS } from './helpers/postgres.js';
 
 // my-finetune's price in baseConfig: $3 input, $12 output per 1M tokens (nano-dollars per token: 3000 / 12000).
 const INPUT_NANO = 3_000;
@@ -66,9 +67,9 @@ function nextMonthStartIso(): string {
   return new Date(Date.UTC(d.getUTCFullYear(), d.getUTCMonth() + 1, 1)).toISOString();
 }
 
-describe('hard cap under 200 concurrent SDK requests', () => {
+describe.each(LEDGERS)('hard cap under 200 concurrent SDK requests (%s ledger)', (ledger) => {
   it('admits at most what fits, never passes the cap, and refuses the rest once each, unforwarded', async () => {
-    tg = await startApp(fake, { configure: withCap(CAP_USD) });
+    tg = await startApp(fake, { ledger, configure: withCap(CAP_USD) });
     // Every admitted stream is held open at its first event until all 200 have been decided,
     // so every admitted reservation is outstanding at once.
     const gate = createGate();
@@ -169,7 +170,7 @@ describe('hard cap under 200 concurrent SDK requests', () => {
 
   it('refuses the same way to a non-streaming call, and its spend check counts what is in flight', async () => {
     // One worst case fits ($0.13 cap); with one held in flight, a second identical call does not.
-    tg = await startApp(fake, { configure: withCap(0.13) });
+    tg = await startApp(fake, { ledger, configure: withCap(0.13) });
     const gate = createGate();
     fake.setHandler((req) => ({
       kind: 'sse',
@@ -196,12 +197,12 @@ describe('hard cap under 200 concurrent SDK requests', () => {
   });
 });
 
-describe('refusal envelopes and budget_refusal_status', () => {
+describe.each(LEDGERS)('refusal envelopes and budget_refusal_status (%s ledger)', (ledger) => {
   // A cap below any worst case: every call is refused before forwarding.
   const TINY = 0.001;
 
   it('429 on OpenAI routes: same body, x-should-retry false, and the SDK does not retry a 429', async () => {
-    tg = await startApp(fake, { configure: withCap(TINY, (raw) => { raw.budget_refusal_status = 429; }) });
+    tg = await startApp(fake, { ledger, configure: withCap(TINY, (raw) => { raw.budget_refusal_status = 429; }) });
     const counter = countingFetch();
     const client = new OpenAI({ apiKey: TEAM_KEY, baseURL: `${tg.url}/v1`, maxRetries: 2, fetch: counter.fetch });
     const errors = await Promise.all(
@@ -226,7 +227,7 @@ describe('refusal envelopes and budget_refusal_status', () => {
   });
 
   it('429 on Anthropic routes: rate_limit_error, x-should-retry false, one attempt by the Anthropic SDK', async () => {
-    tg = await startApp(fake, { configure: withCap(TINY, (raw) => { raw.budget_refusal_status = 429; }) });
+    tg = await startApp(fake, { ledger, configure: withCap(TINY, (raw) => { raw.budget_refusal_status = 429; }) });
     const counter = countingFetch();
     const client = new Anthropic({ apiKey: TEAM_KEY, baseURL: tg.url, maxRetries: 2, fetch: counter.fetch });
     const err = await client.messages
@@ -243,7 +244,7 @@ describe('refusal envelopes and budget_refusal_status', () => {
   });
 
   it('402 on Anthropic routes: billing_error naming team, window, limit, spend and reset', async () => {
-    tg = await startApp(fake, { configure: withCap(TINY) });
+    tg = await startApp(fake, { ledger, configure: withCap(TINY) });
     const res = await fetch(`${tg.url}/v1/messages`, {
       method: 'POST',
       headers: { 'x-api-key': TEAM_KEY, 'anthropic-version': '2023-06-01', 'content-type': 'application/json' },

@@ -8,13 +8,34 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SECRETS } from './helpers/app.js';
 import { SINK_ENV } from './helpers/secret-sink.js';
+import { pgBinDir, startCluster, type Cluster } from './helpers/pg-cluster.js';
+import { PG_URL_ENV } from './helpers/postgres.js';
 
-export default function setup(): () => void {
+/**
+ * PostgreSQL for the suites that run on both ledgers: the cluster .ci/run started, else one started
+ * here when the binaries exist. In CI the PostgreSQL tests are never skipped: no cluster is a failure.
+ */
+async function postgresForTests(): Promise<Cluster | undefined> {
+  if (process.env[PG_URL_ENV]) return undefined;
+  const bin = pgBinDir();
+  if (!bin) {
+    if (process.env.CI) throw new Error(`no PostgreSQL for the tests: set ${PG_URL_ENV} or install postgresql (.ci/run does)`);
+    console.warn(`PostgreSQL is not installed: the PostgreSQL ledger tests are skipped (set ${PG_URL_ENV} or apt-get install postgresql)`);
+    return undefined;
+  }
+  const cluster = await startCluster(bin);
+  process.env[PG_URL_ENV] = cluster.url;
+  return cluster;
+}
+
+export default async function setup(): Promise<() => void> {
+  const cluster = await postgresForTests();
   const dir = mkdtempSync(join(tmpdir(), 'tollgate-sink-'));
   const path = join(dir, 'traffic.log');
   writeFileSync(path, '');
   process.env[SINK_ENV] = path;
   return () => {
+    cluster?.stop();
     const traffic = readFileSync(path, 'utf8');
     rmSync(dir, { recursive: true, force: true });
     const leaked = SECRETS.filter((s) => traffic.includes(s));

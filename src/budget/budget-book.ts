@@ -178,6 +178,27 @@ export class BudgetBook {
     return records;
   }
 
+  /**
+   * With a shared ledger, keep settling the holds of instances that died (every instance looks,
+   * so any one left does it). Returns the stop function.
+   */
+  keepRecovering(teamNamed: (name: string) => TeamConfig | undefined): () => void {
+    const every = this.ledger.recoveryIntervalMs;
+    if (every === undefined) return () => undefined;
+    let running = false;
+    const timer = setInterval(() => {
+      if (running) return;
+      running = true;
+      this.recover(teamNamed)
+        .catch((err: unknown) => this.observer?.failed(err, 'recovering expired reservations failed'))
+        .finally(() => {
+          running = false;
+        });
+    }, every);
+    timer.unref();
+    return () => clearInterval(timer);
+  }
+
   openReservations(): number {
     return this.open.size;
   }

@@ -76,10 +76,9 @@ export function parseConfig(raw: unknown, file: string, env: Record<string, stri
   r.unknownKeys(server, 'server', ['host', 'port', 'body_limit_mb', 'upstream_timeout_s', 'shutdown_grace_s']);
   const database = r.object(root.database, 'database') ?? {};
   r.unknownKeys(database, 'database', ['path', 'url', 'pool_size', 'statement_timeout_ms', 'lease_s']);
-  if (database.url !== undefined && database.url !== null && database.url !== '') {
-    // Fail closed: a ledger that silently stayed local would let N instances each admit the whole cap.
-    r.problem('database.url', 'a PostgreSQL ledger is not available in this version; remove database.url to use the SQLite ledger (database.path)');
-  }
+  const dbUrl = r.string(database.url, 'database.url');
+  if (dbUrl !== undefined && !/^postgres(ql)?:\/\//.test(dbUrl)) r.problem('database.url', 'must be a postgres:// URL');
+  if (dbUrl !== undefined && database.path !== undefined) r.problem('database', 'give path (SQLite) or url (PostgreSQL), not both');
   const dbPath = r.string(database.path, 'database.path', { fallback: './data/tollgate.db' }) ?? './data/tollgate.db';
 
   const adminKeys = keyList(r, root.admin_keys, 'admin_keys', unsetHint, warnings, 'admin reads (/usage of all teams, /metrics)');
@@ -135,7 +134,13 @@ export function parseConfig(raw: unknown, file: string, env: Record<string, stri
       upstreamTimeoutMs: Math.round((r.number(server.upstream_timeout_s, 'server.upstream_timeout_s', { fallback: 600, positive: true }) ?? 600) * 1000),
       shutdownGraceMs: Math.round((r.number(server.shutdown_grace_s, 'server.shutdown_grace_s', { fallback: 30, min: 0 }) ?? 30) * 1000),
     },
-    database: { path: isAbsolute(dbPath) || dbPath === ':memory:' ? dbPath : resolve(process.cwd(), dbPath) },
+    database: {
+      path: isAbsolute(dbPath) || dbPath === ':memory:' ? dbPath : resolve(process.cwd(), dbPath),
+      url: dbUrl,
+      poolSize: r.number(database.pool_size, 'database.pool_size', { fallback: 10, min: 1, max: 1000, integer: true }) ?? 10,
+      statementTimeoutMs: r.number(database.statement_timeout_ms, 'database.statement_timeout_ms', { fallback: 5000, min: 100, integer: true }) ?? 5000,
+      leaseS: r.number(database.lease_s, 'database.lease_s', { fallback: 30, positive: true }) ?? 30,
+    },
     adminKeys,
     providers: validProviders,
     prices,

@@ -79,7 +79,8 @@ export interface Config {
     upstreamTimeoutMs: number;
     shutdownGraceMs: number;
   };
-  database: { path: string };
+  /** SQLite at `path` (one instance), or PostgreSQL at `url` (any number of instances, SPEC §10). */
+  database: { path: string; url: string | undefined; poolSize: number; statementTimeoutMs: number; leaseS: number };
   adminKeys: string[];
   providers: ProviderConfig[];
   /** Per model (or glob): its price history, each entry in force from its date (SPEC §2). */

@@ -167,5 +167,10 @@ export interface Ledger {
   deliveries(team: string | undefined, limit: number): Promise<DeliveryView[]>;
   /** Whether the ledger answers now (for /healthz). */
   healthy(): boolean;
+  /**
+   * A shared ledger: how often to look for holds whose instance died (every instance looks, so
+   * any one left settles them). Absent for a ledger one process owns: it recovers at start.
+   */
+  readonly recoveryIntervalMs?: number;
   close(): Promise<void>;
 }

@@ -12,7 +12,9 @@ import { parseConfig } from '../../src/config/load.js';
 import type { Config } from '../../src/config/types.js';
 import { createDeps, type Deps } from '../../src/deps.js';
 import { createLogger } from '../../src/log.js';
+import { openLedger } from '../../src/ledger/open.js';
 import type { FakeProvider } from './fake-provider.js';
+import { freshDatabase } from './postgres.js';
 import { sinkWrite } from './secret-sink.js';
 
 export const TEAM_KEY = 'tg-team-search-5ecret-aaaa';
@@ -72,12 +74,17 @@ export interface StartOptions {
   clock?: () => number;
   dbPath?: string;
   outboxPollMs?: number;
+  /** Which ledger: SQLite (default) or PostgreSQL (a fresh database in the test cluster). */
+  ledger?: 'sqlite' | 'postgres';
+  /** With PostgreSQL: an existing database (several instances on one ledger). */
+  databaseUrl?: string;
 }
 
 export async function startApp(fake: FakeProvider, opts: StartOptions = {}): Promise<TestApp> {
   const dir = opts.dbPath ? undefined : mkdtempSync(join(tmpdir(), 'tollgate-test-'));
   const dbPath = opts.dbPath ?? join(dir as string, 'ledger.db');
   const raw = baseConfig(fake, dbPath);
+  if (opts.ledger === 'postgres' || opts.databaseUrl) raw.database = { url: opts.databaseUrl ?? (await freshDatabase()), lease_s: 2, pool_size: 20 };
   opts.configure?.(raw);
   const logs: string[] = [];
   const log = createLogger({
@@ -90,12 +97,15 @@ export async function startApp(fake: FakeProvider, opts: StartOptions = {}): Pro
       },
     },
   });
-  const deps = createDeps(configFrom(raw), {
+  const config = configFrom(raw);
+  const deps = createDeps(config, {
+    ledger: await openLedger(config, { clock: opts.clock ?? Date.now, log }),
     log,
     ...(opts.clock ? { clock: opts.clock } : {}),
     outboxPollMs: opts.outboxPollMs ?? 50,
   });
   await deps.budgets.recover((name) => deps.store.team(name));
+  const stopRecovering = deps.budgets.keepRecovering((name) => deps.store.team(name));
   const app = await buildApp(deps);
   // Every whole response body Tollgate sends in a test goes to the suite-wide secret sweep. (Stream
   // bodies are the provider's bytes; tapping them here would race Fastify's own pipe.)
@@ -114,6 +124,7 @@ export async function startApp(fake: FakeProvider, opts: StartOptions = {}): Pro
     dbPath,
     logs,
     async close() {
+      stopRecovering();
       await app.close();
       await deps.outbox.stop();
       await deps.pools.close();

@@ -226,13 +226,17 @@ teams:
     expect(problems(parseConfig(raw, 'tollgate.yaml', {}))).toEqual(['teams[0].xyzzy: unknown key (expected one of name, keys, models, budgets)']);
   });
 
-  it('accepts every key SPEC §2 names that this version reads, and refuses a PostgreSQL url it cannot honour', () => {
+  it('accepts every key SPEC §2 names, and refuses a database url that is not PostgreSQL or comes with a path', () => {
     const raw = minimal();
     raw.worst_case = { image_tokens: 1, context_tokens: 2, hosted_tool_tokens: 3, tool_definition_tokens: 4 };
     raw.alternatives = { 'claude-sonnet-4*': ['gpt-4.1', 'gemini-2.5-pro'] };
     expect(ok(parseConfig(raw, 'tollgate.yaml', {})).worstCase).toEqual({ imageTokens: 1, contextTokens: 2, hostedToolTokens: 3, toolDefinitionTokens: 4 });
-    raw.database = { url: 'postgres://db/tollgate' };
-    expect(problems(parseConfig(raw, 'tollgate.yaml', {}))[0]).toMatch(/^database\.url: a PostgreSQL ledger is not available/);
+    raw.database = { url: 'postgres://db/tollgate', pool_size: 4, statement_timeout_ms: 2000, lease_s: 10 };
+    expect(ok(parseConfig(raw, 'tollgate.yaml', {})).database).toMatchObject({ url: 'postgres://db/tollgate', poolSize: 4, statementTimeoutMs: 2000, leaseS: 10 });
+    raw.database = { url: 'mysql://db/tollgate' };
+    expect(problems(parseConfig(raw, 'tollgate.yaml', {}))).toEqual(['database.url: must be a postgres:// URL']);
+    raw.database = { url: 'postgres://db/tollgate', path: './x.db' };
+    expect(problems(parseConfig(raw, 'tollgate.yaml', {}))).toEqual(['database: give path (SQLite) or url (PostgreSQL), not both']);
   });
 
   it('refuses a known provider’s base URL without its version path, and an Anthropic one with it', () => {
