@@ -65,6 +65,9 @@ export async function buildApp(deps: Deps): Promise<FastifyInstance> {
     const typed = toTollgateError(err);
     if (typed.code === 'internal_error') req.log.error({ err }, 'unhandled error');
     if (typed.code === 'request_too_large') lingerOnClose(req.raw.socket);
+    // A stream that failed before its first byte already carries the provider's headers: ours replace them.
+    reply.removeHeader('content-type');
+    reply.removeHeader('content-length');
     const rendered = renderError(typed, dialect);
     return reply.code(rendered.status).headers(rendered.headers).send(rendered.body);
   });
@@ -99,6 +102,13 @@ function toTollgateError(err: FastifyError | TollgateError): TollgateError {
     return new TollgateError('client_closed', 'The client closed the connection.', { cause: err });
   }
   switch (err.code) {
+    // A relayed stream that breaks before its first byte reaches the client lands here.
+    case 'UND_ERR_BODY_TIMEOUT':
+    case 'UND_ERR_HEADERS_TIMEOUT':
+      return new TollgateError('upstream_timeout', 'The provider did not answer in time.', { cause: err });
+    case 'UND_ERR_SOCKET':
+    case 'ECONNRESET':
+      return new TollgateError('upstream_unavailable', 'The provider closed the connection.', { cause: err });
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
       return new TollgateError('request_too_large', 'The request body is larger than the configured limit.', { cause: err });
     case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':

@@ -219,6 +219,18 @@ describe('provider faults', () => {
     await stillServes(tg);
   });
 
+  it('stream headers then silence past upstream_timeout_s → 504 upstream_timeout in the route’s envelope (nothing was relayed yet)', async () => {
+    const gate = createGate();
+    fake.enqueue({ kind: 'sse', events: openaiChatStreamEvents({ model: 'gpt-4o', parts: PARTS, includeUsage: true }), gate });
+    const res = await within(4000, chat(tg, { model: 'gpt-4o', messages: MESSAGES, stream: true }), 'the silent stream');
+    expect(res.status).toBe(504);
+    expect(res.headers.get('content-type')).toMatch(/application\/json/);
+    expect(await res.json()).toEqual({ error: { message: expect.stringMatching(/\S/), type: 'api_error', param: null, code: 'upstream_timeout' } });
+    expect(await onlyRow(tg)).toMatchObject({ stream: true, estimated: true });
+    gate.releaseAll();
+    await stillServes(tg);
+  });
+
   it('Anthropic stream cut after message_start → input from message_start usage, output counted from relayed text', async () => {
     // message_start, content_block_start, ping, PARTS[0], PARTS[1], then cut.
     fake.enqueue({ kind: 'sse', events: anthropicStreamEvents({ model: 'claude-sonnet-4-20250514', parts: PARTS }), cutAfter: 5 });

@@ -24,6 +24,10 @@ async function freePort(): Promise<number> {
 
 export interface Cluster {
   url: string;
+  /** Stop the server (fast shutdown: connections are cut), keeping its data. */
+  pause(): void;
+  /** Start it again on the same port. */
+  resume(): void;
   stop(): void;
 }
 
@@ -37,10 +41,17 @@ export async function startCluster(bin: string): Promise<Cluster> {
   if (init.status !== 0) throw new Error(`initdb failed: ${init.stderr}`);
   const port = await freePort();
   const opts = `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=300`;
-  const start = as('pg_ctl', ['-D', join(dir, 'data'), '-o', opts, '-l', join(dir, 'log'), '-w', 'start']);
-  if (start.status !== 0) throw new Error(`pg_ctl start failed: ${start.stderr}${start.stdout}`);
+  const start = () => {
+    const run = as('pg_ctl', ['-D', join(dir, 'data'), '-o', opts, '-l', join(dir, 'log'), '-w', 'start']);
+    if (run.status !== 0) throw new Error(`pg_ctl start failed: ${run.stderr}${run.stdout}`);
+  };
+  start();
   return {
     url: `postgres://${user}@127.0.0.1:${port}/postgres`,
+    pause() {
+      as('pg_ctl', ['-D', join(dir, 'data'), '-m', 'fast', '-w', 'stop']);
+    },
+    resume: start,
     stop() {
       as('pg_ctl', ['-D', join(dir, 'data'), '-m', 'immediate', 'stop']);
       rmSync(dir, { recursive: true, force: true });
