@@ -50,12 +50,13 @@ export function createDeps(config: Config, opts: DepsOptions = {}): Deps {
   let metrics: Metrics | undefined;
   const budgets = new BudgetBook(ledger, clock, outbox, {
     recorded: (r) => metrics?.recorded(r),
-    refused: (team, window) => metrics?.refusedFor(team, window),
     failed: (err, what) => log.error({ err }, what),
   });
-  metrics = new Metrics(async () =>
-    (await Promise.all(store.config.teams.map((t) => budgets.status(t)))).flat().map((b) => ({ team: b.team, window: b.window, remainingUsd: b.remaining_usd })),
-  );
+  metrics = new Metrics({
+    totals: () => ledger.metricTotals(),
+    budgetRemaining: async () =>
+      (await Promise.all(store.config.teams.map((t) => budgets.status(t)))).flat().map((b) => ({ team: b.team, window: b.window, remainingUsd: b.remaining_usd })),
+  });
   const pools = new UpstreamPools({ connectMs: Math.min(10_000, config.server.upstreamTimeoutMs) });
   return { store, bodies: new BodyAnalyzer(), ledger, budgets, outbox, pools, metrics, clock, log };
 }

@@ -1,14 +1,23 @@
 // GET /metrics: Prometheus text for admin keys only, counting what the ledger recorded.
-import { afterEach, beforeEach, expect, it } from 'vitest';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { OPENAI_USAGE, startFakeProvider, type FakeProvider } from './helpers/fake-provider.js';
 import { ADMIN_KEY, SECRETS, TEAM_KEY, startApp, type TestApp } from './helpers/app.js';
+import { LEDGERS } from './helpers/postgres.js';
 
 let fake: FakeProvider;
 let tg: TestApp;
 
+describe.each(LEDGERS)('on the %s ledger', (ledger) => {
+let dbPath: string;
 beforeEach(async () => {
   fake = await startFakeProvider();
+  dbPath = join(mkdtempSync(join(tmpdir(), 'tollgate-metrics-')), 'ledger.db');
   tg = await startApp(fake, {
+    ledger,
+    dbPath,
     configure: (raw) => {
       raw.teams[0].budgets = [{ window: 'month', limit_usd: 10, hard_cap: true }];
     },
@@ -42,5 +51,12 @@ it('counts requests, tokens, cost and budget remaining per team and model', asyn
   expect(text).toContain('tollgate_cost_usd_total{team="search",model="gpt-4o"} 0.023\n');
   expect(text).toContain('tollgate_budget_remaining_usd{team="search",window="month"} 9.977');
   expect(text).toMatch(/tollgate_upstream_latency_seconds_count\{provider="openai"\} 4/);
+  // Read from the ledger: a restart (or another instance) reports the same.
+  await tg.close();
+  tg = await startApp(fake, { ledger, dbPath, ...(ledger === 'postgres' ? { databaseUrl: tg.deps.store.config.database.url as string } : {}) });
+  const again = await (await fetch(`${tg.url}/metrics`, { headers: { authorization: `Bearer ${ADMIN_KEY}` } })).text();
+  expect(again).toContain('tollgate_requests_total{team="search",model="gpt-4o",provider="openai",status="200"} 4');
+  expect(again).toContain('tollgate_cost_usd_total{team="search",model="gpt-4o"} 0.023\n');
   for (const s of SECRETS) expect(text).not.toContain(s);
+});
 });

@@ -71,6 +71,11 @@ describe.skipIf(!pgClusterUrl())('three instances on one PostgreSQL ledger', () 
       expect(r.budgets[0]).toMatchObject({ spent_usd: (admitted * PENNY_NANO) / 1e9, reserved_usd: 0 });
     }
     expect(new Set(reports.map((r) => JSON.stringify(r.totals))).size).toBe(1);
+    const metrics = await Promise.all(all.map(async (a) =>
+      (await (await fetch(`${a.url}/metrics`, { headers: { authorization: `Bearer ${ADMIN_KEY}` } })).text())
+        .split('\n').filter((l) => /^tollgate_(requests|tokens|cost_usd|budget_refusals)_total|^tollgate_budget_remaining/.test(l)).join('\n')));
+    expect(metrics[0]).toContain(`tollgate_requests_total{team="search",model="my-finetune",provider="openai",status="200"} ${admitted}`);
+    expect(new Set(metrics).size).toBe(1);
     const pages = await Promise.all(all.map((a) => admin(a, '/usage/requests?limit=1000')));
     expect(new Set(pages.map((p) => JSON.stringify(p.data))).size).toBe(1);
     expect(pages[0].data).toHaveLength(admitted);

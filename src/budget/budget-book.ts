@@ -47,7 +47,6 @@ export interface Alerting {
 /** Observers of what the book records (metrics); never able to fail a request. */
 export interface BookObserver {
   recorded(record: LedgerRecord): void;
-  refused(team: string, window: string): void;
   /** Something after the request failed (a ledger write, an alert): logged, never thrown at it. */
   failed(err: unknown, what: string): void;
 }
@@ -99,7 +98,6 @@ export class BudgetBook {
 
   /** A final refusal: counted, and the window's first sends `budget.exhausted`. */
   async refused(refusal: BudgetRefusal, reservation: Reservation, ts: number): Promise<void> {
-    this.observer?.refused(refusal.team, refusal.window);
     try {
       await this.ledger.recordRefusal({
         ts, team: refusal.team, keyId: reservation.keyId, provider: reservation.provider, model: reservation.model,

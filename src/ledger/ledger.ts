@@ -84,6 +84,12 @@ export interface RequestsQuery {
   cursor: { ts: number; id: number } | undefined;
 }
 
+/** All-time totals for /metrics: per team, model, provider and status; refusals per team and window. */
+export interface MetricTotals {
+  requests: ({ team: string; model: string; provider: string; status: number } & Counters)[];
+  refusals: { team: string; window: string; refusals: number }[];
+}
+
 export interface StoredRecord extends LedgerRecord {
   id: number;
 }
@@ -157,6 +163,7 @@ export interface Ledger {
   /** Spend and holds of a team in each window kind, at `at` (default: the ledger's now). */
   windowStates(team: string, windows: readonly WindowKind[], at?: number): Promise<WindowState[]>;
   usage(q: UsageQuery): Promise<UsageReport>;
+  metricTotals(): Promise<MetricTotals>;
   requests(q: RequestsQuery): Promise<StoredRecord[]>;
   /** Records the event once; returns false when this team/window/start/threshold already fired. */
   recordAlert(event: AlertEvent, webhooks: readonly WebhookConfig[], now: number): Promise<boolean>;

@@ -16,7 +16,7 @@ import type { WindowKind } from '../config/types.js';
 import { TollgateError } from '../errors.js';
 import type { Rates } from '../pricing/rates.js';
 import type {
-  AdmitResult, AlertEvent, Counters, Delivery, DeliveryView, GroupKey, HardCap, Ledger, LedgerRecord, Refusal,
+  AdmitResult, AlertEvent, Counters, Delivery, DeliveryView, GroupKey, HardCap, Ledger, LedgerRecord, MetricTotals, Refusal,
   RequestsQuery, Reservation, StoredRecord, UsageQuery, UsageReport, WindowState,
 } from './ledger.js';
 import { migrationsFor, SCHEMA_MIGRATIONS } from './migrate.js';
@@ -348,6 +348,13 @@ export class PgLedger implements Ledger {
       groups = (await this.query(`SELECT ${cols}, ${COUNTERS_SQL} FROM requests WHERE ${where} GROUP BY ${order} ORDER BY ${order}`, params)).rows as UsageReport['groups'];
     }
     return { totals: { ...totals, refused }, groups };
+  }
+
+  async metricTotals(): Promise<MetricTotals> {
+    return {
+      requests: (await this.query(`SELECT team, model, provider, status, ${COUNTERS_SQL} FROM requests GROUP BY team, model, provider, status`)).rows as MetricTotals['requests'],
+      refusals: (await this.query(`SELECT team, window_kind AS window, COUNT(*) AS refusals FROM refusals GROUP BY team, window_kind`)).rows as MetricTotals['refusals'],
+    };
   }
 
   async requests(q: RequestsQuery): Promise<StoredRecord[]> {

@@ -8,7 +8,7 @@ import Database from 'better-sqlite3';
 import type { Rates } from '../pricing/rates.js';
 import type { WindowKind } from '../config/types.js';
 import type {
-  AdmitResult, AlertEvent, Counters, Delivery, DeliveryView, GroupKey, HardCap, Ledger, LedgerRecord, Refusal,
+  AdmitResult, AlertEvent, Counters, Delivery, DeliveryView, GroupKey, HardCap, Ledger, LedgerRecord, MetricTotals, Refusal,
   RequestsQuery, Reservation, StoredRecord, UsageQuery, UsageReport, WindowState,
 } from './ledger.js';
 import { LocalAdmission } from './local-admission.js';
@@ -188,6 +188,13 @@ export class SqliteLedger implements Ledger {
         .all(...params) as UsageReport['groups'];
     }
     return { totals: { ...totals, refused }, groups };
+  }
+
+  async metricTotals(): Promise<MetricTotals> {
+    return {
+      requests: this.db.prepare(`SELECT team, model, provider, status, ${COUNTERS_SQL} FROM requests GROUP BY team, model, provider, status`).all() as MetricTotals['requests'],
+      refusals: this.db.prepare('SELECT team, window, COUNT(*) AS refusals FROM refusals GROUP BY team, window').all() as MetricTotals['refusals'],
+    };
   }
 
   async requests(q: RequestsQuery): Promise<StoredRecord[]> {

@@ -6,7 +6,7 @@
 import { ZERO_USAGE } from '../../src/metering/usage.js';
 import type { WindowKind } from '../../src/config/types.js';
 import type {
-  AdmitResult, AlertEvent, Delivery, DeliveryView, HardCap, Ledger, LedgerRecord, Refusal, RequestsQuery, Reservation,
+  AdmitResult, AlertEvent, Delivery, DeliveryView, HardCap, Ledger, LedgerRecord, MetricTotals, Refusal, RequestsQuery, Reservation,
   StoredRecord, UsageQuery, UsageReport, WindowState,
 } from '../../src/ledger/ledger.js';
 import { LocalAdmission } from '../../src/ledger/local-admission.js';
@@ -85,6 +85,10 @@ export class MemoryLedger implements Ledger {
       },
       groups: [],
     };
+  }
+
+  async metricTotals(): Promise<MetricTotals> {
+    throw new Error('MemoryLedger.metricTotals is not implemented in the twin');
   }
 
   async requests(q: RequestsQuery): Promise<StoredRecord[]> {

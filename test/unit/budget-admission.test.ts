@@ -67,7 +67,6 @@ it('keeps the hold when the ledger write fails, and settles when a retry succeed
   };
   const b = new BudgetBook(ledger, () => NOW, { record: async () => undefined }, {
     recorded: () => undefined,
-    refused: () => undefined,
     failed: (err) => void failures.push((err as Error).message),
   });
   expect((await b.admit(team, reservation('a', 0.6 * USD))).ok).toBe(true);
