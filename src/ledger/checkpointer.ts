@@ -48,9 +48,13 @@ export class Checkpointer {
     this.exited = new Promise((resolve) => this.worker.once('exit', () => resolve()));
   }
 
+  /** Waits (at most a second) for the last checkpoint; keeps the process up meanwhile. */
   async stop(): Promise<void> {
+    this.worker.ref();
     this.worker.postMessage('stop');
-    await Promise.race([this.exited, new Promise((r) => setTimeout(r, 1000).unref())]);
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([this.exited, new Promise((r) => (timer = setTimeout(r, 1000)))]);
+    clearTimeout(timer);
     await this.worker.terminate();
   }
 }
