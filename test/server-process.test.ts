@@ -9,6 +9,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { startFakeProvider, type FakeProvider } from './helpers/fake-provider.js';
 import { baseConfig, TEAM_KEY } from './helpers/app.js';
 import { spawnServer, writeConfig } from './helpers/spawn.js';
+import { closedPort } from './helpers/faults.js';
 
 const TSX = createRequire(import.meta.url).resolve('tsx');
 let fake: FakeProvider;
@@ -102,6 +103,17 @@ describe('the server process', () => {
     await new Promise((r) => proc.once('exit', r));
     expect(out).toContain('npm passed --config to itself');
     expect(out).toContain(`"config":"${cfg}"`);
+  });
+
+  it('a PostgreSQL ledger that does not answer at start: exit 1 naming the database (never its password)', async () => {
+    const port = await closedPort();
+    const raw = baseConfig(fake, join(dir, 'unused.db'));
+    raw.database = { url: `postgres://tollgate:s3cretpw@127.0.0.1:${port}/ledger`, statement_timeout_ms: 1000 };
+    writeConfig(join(dir, 'pg.yaml'), raw);
+    const run = spawnSync(process.execPath, ['--import', TSX, 'src/server.ts', '--config', join(dir, 'pg.yaml')], { encoding: 'utf8', timeout: 20_000 });
+    expect(run.status).toBe(1);
+    expect(run.stderr).toContain(`tollgate: cannot use the PostgreSQL ledger at postgres://tollgate@127.0.0.1:${port}/ledger`);
+    expect(run.stderr + run.stdout).not.toContain('s3cretpw');
   });
 });
 
