@@ -32,3 +32,28 @@ it('checkpoints the WAL into the main file from a worker', async () => {
   expect(row.n).toBe(3000);
   expect(row.s).toBe(3000 * 1000 + (2999 * 3000) / 2);
 });
+
+it('keeps the WAL bounded under writes that never pause (the log starts over)', async () => {
+  const path = join(mkdtempSync(join(tmpdir(), 'tollgate-ckpt-')), 'ledger.db');
+  const ledger = new SqliteLedger(path, { checkpointIntervalMs: 200 });
+  // Sixteen requests at a time, each a reservation then a record, as the proxy writes them: the
+  // writer commits every turn, so the worker's checkpoint alone never catches up with it.
+  const total = 40_000;
+  let next = 0;
+  let walMax = 0;
+  await Promise.all(Array.from({ length: 16 }, async () => {
+    while (next < total) {
+      const i = next++;
+      const r = record(i);
+      await ledger.admit({ ...r, id: r.requestId, worstCaseNano: 5000, inputTokens: 10, outputTokens: 5 }, []);
+      await ledger.settle(r, r.requestId);
+      if (i % 1000 === 0) walMax = Math.max(walMax, statSync(`${path}-wal`).size);
+    }
+  }));
+  await ledger.close();
+  // A log that never started over holds every page written: well over 100 MB here.
+  expect(walMax).toBeLessThan(64 * 1024 * 1024);
+  const db = new Database(path, { readonly: true });
+  expect((db.prepare('SELECT COUNT(*) AS n FROM requests').get() as { n: number }).n).toBe(total);
+  db.close();
+});

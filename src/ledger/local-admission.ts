@@ -34,13 +34,17 @@ export class LocalAdmission {
     this.reservedByTeam.set(reservation.team, (this.reservedByTeam.get(reservation.team) ?? 0) + reservation.worstCaseNano);
   }
 
+  /** A hold whose reservation could not be written: the request is not forwarded. */
+  released(reservationId: string): void {
+    const held = this.held.get(reservationId);
+    if (!held) return;
+    this.held.delete(reservationId);
+    this.reservedByTeam.set(held.team, (this.reservedByTeam.get(held.team) ?? 0) - held.amount);
+  }
+
   /** A record is written: its hold is released and its cost counts in every window already read. */
   settled(record: LedgerRecord, reservationId: string | undefined): void {
-    const held = reservationId === undefined ? undefined : this.held.get(reservationId);
-    if (held && reservationId !== undefined) {
-      this.held.delete(reservationId);
-      this.reservedByTeam.set(held.team, (this.reservedByTeam.get(held.team) ?? 0) - held.amount);
-    }
+    if (reservationId !== undefined) this.released(reservationId);
     if (record.costNano === 0) return;
     for (const kind of WINDOW_KINDS) {
       const key = spendKey(record.team, kind, windowAt(kind, record.ts).start);

@@ -11,6 +11,7 @@ import type {
   AdmitResult, AlertEvent, Counters, Delivery, DeliveryView, GroupKey, HardCap, Ledger, LedgerRecord, MetricTotals, Refusal,
   RequestsQuery, Reservation, StoredRecord, UsageQuery, UsageReport, WindowState,
 } from './ledger.js';
+import { GroupCommit } from './group-commit.js';
 import { LocalAdmission } from './local-admission.js';
 import { Checkpointer } from './checkpointer.js';
 import { lockLedgerFile } from './file-lock.js';
@@ -57,6 +58,7 @@ export class SqliteLedger implements Ledger {
   private readonly unlock: () => void;
   /** One process owns this file (file-lock.ts): admission is kept in its memory beside it. */
   private readonly local: LocalAdmission;
+  private readonly group: GroupCommit;
 
   constructor(path: string, opts: { checkpointIntervalMs?: number; clock?: () => number } = {}) {
     if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
@@ -68,7 +70,9 @@ export class SqliteLedger implements Ledger {
     if (path !== ':memory:') {
       // Checkpoints run in a worker (see checkpointer.ts), never inside a request's commit.
       this.db.pragma('wal_autocheckpoint = 0');
-      this.checkpointer = new Checkpointer(path, opts.checkpointIntervalMs ?? 1000);
+      // When the log starts over after a burst, the file is cut back to this size.
+      this.db.pragma(`journal_size_limit = ${64 * 1024 * 1024}`);
+      this.checkpointer = new Checkpointer(this.db, path, opts.checkpointIntervalMs ?? 1000);
     }
     this.db.pragma('foreign_keys = ON');
     migrate(this.db);
@@ -104,14 +108,21 @@ export class SqliteLedger implements Ledger {
         last_error = ?, delivered_at = ? WHERE id = ?`),
     };
     this.local = new LocalAdmission((team, from, to) => this.spentBetween(team, from, to), opts.clock ?? Date.now);
+    this.group = new GroupCommit(this.db);
   }
 
   async admit(reservation: Reservation, caps: readonly HardCap[]): Promise<AdmitResult> {
-    // Check, write and hold in one synchronous step: no other request runs in between.
+    // Check and hold in one synchronous step (no other request runs in between); the request is
+    // forwarded only once its reservation row has committed, with the others of this turn.
     const result = this.local.check(reservation, caps);
     if (!result.ok) return result;
-    this.reserve({ ...reservation, ts: result.ts });
     this.local.hold(reservation);
+    try {
+      await this.group.write(() => this.reserve({ ...reservation, ts: result.ts }));
+    } catch (err) {
+      this.local.released(reservation.id);
+      throw err;
+    }
     return result;
   }
 
@@ -125,11 +136,12 @@ export class SqliteLedger implements Ledger {
   }
 
   async settle(record: LedgerRecord, reservationId: string | undefined): Promise<void> {
-    this.db.transaction(() => {
+    // The hold is released in the same synchronous step as the commit: no admission can see
+    // the record and its hold both, or neither.
+    await this.group.write(() => {
       this.stmts.insertRequest.run(toRow(record));
       if (reservationId !== undefined) this.stmts.deleteReservation.run(reservationId);
-    })();
-    this.local.settled(record, reservationId);
+    }, () => this.local.settled(record, reservationId));
   }
 
   /** A reservation row, also written directly by tests that play a process killed in flight. */
@@ -257,6 +269,7 @@ export class SqliteLedger implements Ledger {
 
   /** Stop the checkpointer, then close: the last connection's close checkpoints what is left. */
   async close(): Promise<void> {
+    if (this.db.open) this.group.flush();
     await this.checkpointer?.stop();
     if (this.db.open) this.db.close();
     this.unlock();
