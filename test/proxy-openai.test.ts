@@ -76,6 +76,28 @@ describe.each(LEDGERS)('on the %s ledger', (ledger) => {
       expect(JSON.stringify(sent.headers)).not.toContain(TEAM_KEY);
     });
 
+    it('logs one access line a request, under the id the client sees, with what the ledger recorded', async () => {
+      const json = await client.chat.completions.create({ model: 'gpt-4o', messages: [{ role: 'user', content: 'hi' }] }).withResponse();
+      const stream = await client.chat.completions.create({ model: 'gpt-4o', stream: true, messages: [{ role: 'user', content: 'hi' }] }).withResponse();
+      for await (const _ of stream.data) { /* drain */ }
+      const rows = await requests();
+      for (const { response } of [json, stream]) {
+        const id = response.headers.get('x-tollgate-request-id');
+        const row = rows.find((r) => r.id === id);
+        expect(row).toBeDefined();
+        await vi.waitFor(() => expect(tg.logs.some((l) => l.includes(`"reqId":"${id}"`) && l.includes('"msg":"request"'))).toBe(true));
+        const lines = tg.logs.map((l) => JSON.parse(l) as Record<string, unknown>).filter((l) => l.reqId === id);
+        const access = lines.filter((l) => l.msg === 'request');
+        expect(access).toHaveLength(1);
+        expect(access[0]).toMatchObject({
+          level: 30, method: 'POST', path: '/v1/chat/completions', status: 200, team: 'search', model: 'gpt-4o', provider: 'openai',
+          input_tokens: row!.input_tokens, output_tokens: row!.output_tokens, cost_usd: row!.cost_usd,
+        });
+        // Fastify's own two lines a request are gone; ours is the only one at info.
+        expect(lines.filter((l) => l.msg === 'incoming request' || l.msg === 'request completed')).toEqual([]);
+      }
+    });
+
     it('streams a chat completion without a usage chunk the client did not ask for', async () => {
       const stream = await client.chat.completions.create({ model: 'gpt-4o', stream: true, messages: [{ role: 'user', content: 'hi' }] });
       const chunks: any[] = [];

@@ -7,7 +7,6 @@
  *   7 meter: relay bytes, read usage on the side        8 settle at real cost, exactly once
  *   9 alerts (fired by settlement and refusals, delivered in the background)
  */
-import { randomUUID } from 'node:crypto';
 import { pipeline, type Readable } from 'node:stream';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { refusalMessage } from '../budget/budget-book.js';
@@ -21,6 +20,7 @@ import type { StreamMeter } from '../metering/stream-meters.js';
 import { usageOf, type Outcome } from '../metering/outcome.js';
 import { parseJsonObject, ZERO_USAGE } from '../metering/usage.js';
 import { costNano } from '../pricing/cost.js';
+import { nanoToUsd } from '../pricing/money.js';
 import { ratesFor } from '../pricing/rates.js';
 import { routeModel } from '../routing/route-model.js';
 import { callUpstream, upstreamError, type UpstreamCall, type UpstreamResponse } from '../upstream/forward.js';
@@ -70,7 +70,8 @@ async function proxy(req: FastifyRequest, reply: FastifyReply, endpoint: Endpoin
   // fit, the prompt is counted (off the event loop), which may only tighten it, and tried again.
   const ceilings = ceilingsFor(route.model, quote, config.worstCase);
   const estimate = (text: PromptText) => worstCase(body.facts.shape, text, endpoint.path, quote, ceilings, config.defaultMaxOutputTokens);
-  const reservationId = randomUUID();
+  // One id for the request everywhere: log lines, the x-tollgate-request-id header, the ledger.
+  const reservationId = req.id;
   const reservationFor = (worst: WorstCase): Reservation => ({
     ts: startedAt, team: team.name, keyId: req.principal?.keyId ?? '', provider: route.provider.name, model: route.model,
     endpoint: endpoint.path, stream: body.facts.stream, rates: quote ? ratesFor(quote.rates, worst.inputTokens) : null,
@@ -115,6 +116,11 @@ async function proxy(req: FastifyRequest, reply: FastifyReply, endpoint: Endpoin
         ...facts, rates, requestId: reservationId, status: outcome.status, latencyMs: performance.now() - t0,
         usage: metered.usage, costNano: rates ? costNano(metered.usage, rates) : 0, estimated: metered.estimated,
         upstreamRequestId,
+      };
+      req.access = {
+        team: record.team, key_id: record.keyId, provider: record.provider, model: record.model, upstream_status: record.status,
+        input_tokens: record.usage.inputTokens, output_tokens: record.usage.outputTokens, cost_usd: nanoToUsd(record.costNano),
+        estimated: record.estimated,
       };
       await deps.budgets.settle(reservationId, record, deps.store.team(team.name) ?? team);
     })().catch((err: unknown) => {

@@ -12,6 +12,8 @@ import { TollgateError } from '../errors.js';
 declare module 'fastify' {
   interface FastifyRequest {
     principal: Principal | null;
+    /** What the ledger recorded for a proxied call, for the access log line. */
+    access: Record<string, unknown> | null;
   }
 }
 
