@@ -1,13 +1,13 @@
 #!/usr/bin/env node
 // The `tollgate` command (npx tollgate …): the TypeScript sources through tsx in a checkout, the
-// compiled build where only that ships (the Docker image).
+// compiled build where only that ships (the Docker image, which has no tsx: a dev dependency).
 import { existsSync } from 'node:fs';
 
 const source = new URL('../src/cli/main.ts', import.meta.url);
 let entry = new URL('../dist/cli/main.js', import.meta.url);
-if (existsSync(source)) {
-  const { register } = await import('tsx/esm/api');
-  register();
+const tsx = existsSync(source) ? await import('tsx/esm/api').catch(() => undefined) : undefined;
+if (tsx) {
+  tsx.register();
   entry = source;
 }
 const { main } = await import(entry.href);

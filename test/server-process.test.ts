@@ -1,10 +1,11 @@
 // The process itself: starts from a config file, serves, and exits 0 on SIGTERM; a bad config
 // exits non-zero naming the file and each key path.
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawn, spawnSync } from 'node:child_process';
 import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { startFakeProvider, type FakeProvider } from './helpers/fake-provider.js';
 import { baseConfig, TEAM_KEY } from './helpers/app.js';
@@ -12,6 +13,7 @@ import { spawnServer, writeConfig } from './helpers/spawn.js';
 import { closedPort } from './helpers/faults.js';
 
 const TSX = createRequire(import.meta.url).resolve('tsx');
+const ROOT = fileURLToPath(new URL('../', import.meta.url));
 let fake: FakeProvider;
 let dir: string;
 
@@ -39,6 +41,34 @@ describe('the server process', () => {
     server.proc.kill('SIGTERM');
     expect(await server.exited).toEqual({ code: 0, signal: null });
   });
+
+  it('the compiled build (as in the image) serves without tsx, large bodies included, and flushes its last line on SIGTERM', async () => {
+    const build = spawnSync('npm', ['run', 'build', '--silent'], { cwd: ROOT, encoding: 'utf8', timeout: 120_000 });
+    expect(build.status, build.stderr).toBe(0);
+    // tsx is a dev dependency, left out of the image: here any import of it fails loudly.
+    const block = join(dir, 'no-tsx.mjs');
+    writeFileSync(block, `import { register } from 'node:module';
+register('data:text/javascript,' + encodeURIComponent(\`export async function resolve(s, c, next) {
+  if (s === 'tsx' || s.startsWith('tsx/')) throw new Error('tsx imported at run time: ' + s);
+  return next(s, c);
+}\`));`);
+    const cfg = join(dir, 'tollgate.yaml');
+    writeConfig(cfg, baseConfig(fake, join(dir, 'ledger.db')));
+    const server = await spawnServer(cfg, {}, 30_000, ['--import', block, 'dist/server.js']);
+    // Over 256 KB: parsed and counted in the body worker, which must load from the build too.
+    const big = 'lorem ipsum '.repeat(40_000);
+    const res = await fetch(`${server.url}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${TEAM_KEY}` },
+      body: JSON.stringify({ model: 'gpt-4o', messages: [{ role: 'user', content: big }] }),
+    });
+    expect(res.status).toBe(200);
+    server.proc.kill('SIGTERM');
+    expect(await server.exited).toEqual({ code: 0, signal: null });
+    expect(server.stderr.join('')).not.toContain('tsx imported');
+    await new Promise((r) => setImmediate(r));
+    expect(JSON.parse(server.lines.at(-1) ?? '{}')).toMatchObject({ msg: 'stopped' });
+  }, 150_000);
 
   it('refuses a bad config with the file, every key path and a non-zero exit', () => {
     const cfg = join(dir, 'bad.yaml');

@@ -107,6 +107,9 @@ describe('graceful shutdown', () => {
       await within(5000, server.exited, 'exit after the last stream ended (grace is 20 s; an idle keep-alive connection must not hold the drain)'),
     ).toEqual({ code: 0, signal: null });
     expect(fake.requests).toHaveLength(1);
+    // The last line a collector sees says the process stopped (it is flushed before the exit).
+    await new Promise((r) => setImmediate(r)); // the pipe's last chunk
+    expect(JSON.parse(server.lines.at(-1) ?? '{}')).toMatchObject({ level: 30, msg: 'stopped' });
 
     // The ledger file, read directly after the process closed it: the stream's row, settled at the
     // provider's reported usage, and no reservation left open.

@@ -26,8 +26,11 @@ export function writeConfig(path: string, raw: RawConfig): void {
   writeFileSync(path, stringify(raw));
 }
 
-export async function spawnServer(configPath: string, env: Record<string, string> = {}, timeoutMs = 30_000): Promise<ServerProcess> {
-  const proc = spawn(process.execPath, ['--import', TSX_LOADER, 'src/server.ts', '--config', configPath], {
+/** The sources through tsx (the default), or other node arguments, e.g. the compiled build. */
+export async function spawnServer(
+  configPath: string, env: Record<string, string> = {}, timeoutMs = 30_000, entry: string[] = ['--import', TSX_LOADER, 'src/server.ts'],
+): Promise<ServerProcess> {
+  const proc = spawn(process.execPath, [...entry, '--config', configPath], {
     cwd: ROOT,
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
