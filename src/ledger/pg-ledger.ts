@@ -20,6 +20,7 @@ import type {
   RequestsQuery, Reservation, StoredRecord, UsageQuery, UsageReport, WindowState,
 } from './ledger.js';
 import { migrationsFor, SCHEMA_MIGRATIONS } from './migrate.js';
+import { spendSql, usageSource } from './usage-query.js';
 
 export interface PgLedgerOptions {
   url: string;
@@ -59,7 +60,8 @@ const GROUP_SQL: Record<GroupKey, string> = {
   day: `to_char(to_timestamp(ts / 1000.0) AT TIME ZONE 'UTC', 'YYYY-MM-DD')`,
   hour: `to_char(to_timestamp(ts / 1000.0) AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:00:00"Z"')`,
 };
-const COUNTERS_SQL = `COUNT(*) AS requests,
+/** Sums over a usage source (usage-query.ts), where `requests` is a count per row. */
+const ROLLED_COUNTERS_SQL = `COALESCE(SUM(requests), 0)::bigint AS requests,
   COALESCE(SUM(input_tokens), 0)::bigint AS input_tokens,
   COALESCE(SUM(cached_input_tokens), 0)::bigint AS cached_input_tokens,
   COALESCE(SUM(cache_write_tokens), 0)::bigint AS cache_write_tokens,
@@ -253,14 +255,16 @@ export class PgLedger implements Ledger {
     for (const w of wanted) {
       let spent = rows.find((r) => r.kind === w.kind && r.window_start === w.start)?.spent_nano;
       if (spent === undefined) {
-        const sum = `SELECT COALESCE(SUM(cost_nano), 0)::bigint AS s FROM requests WHERE team = $1 AND ts >= $2 AND ($3::bigint IS NULL OR ts < $3)`;
-        spent = create
-          ? ((await c.query<{ spent_nano: number }>(
-              `INSERT INTO window_spend (team, kind, window_start, spent_nano) SELECT $1, $4, $2, s FROM (${sum}) t
-               ON CONFLICT (team, kind, window_start) DO UPDATE SET spent_nano = window_spend.spent_nano RETURNING spent_nano`,
-              [team, w.start, w.resetsAt, w.kind],
-            )).rows[0]?.spent_nano as number)
-          : ((await c.query<{ s: number }>(sum, [team, w.start, w.resetsAt])).rows[0]?.s as number);
+        const sum = spendSql(team, w.start, w.resetsAt, (n) => `$${n}`);
+        spent = Number((await c.query<{ s: number | string }>(sum.sql, sum.params)).rows[0]?.s);
+        if (create) {
+          // Under the team's lock: no settlement of this team runs between the sum and the insert.
+          spent = (await c.query<{ spent_nano: number }>(
+            `INSERT INTO window_spend (team, kind, window_start, spent_nano) VALUES ($1, $2, $3, $4)
+             ON CONFLICT (team, kind, window_start) DO UPDATE SET spent_nano = window_spend.spent_nano RETURNING spent_nano`,
+            [team, w.kind, w.start, spent],
+          )).rows[0]?.spent_nano as number;
+        }
         rows.push({ kind: w.kind, window_start: w.start, spent_nano: spent });
       }
       out.push({ window: w.kind, windowStart: w.start, resetsAt: w.resetsAt, spentNano: spent, reservedNano: reserved });
@@ -333,26 +337,28 @@ export class PgLedger implements Ledger {
   }
 
   async usage(q: UsageQuery): Promise<UsageReport> {
+    const source = usageSource(q, (n) => `$${n}`);
+    const totals = (await this.query<Counters>(`SELECT ${ROLLED_COUNTERS_SQL} FROM (${source.sql}) AS u`, source.params)).rows[0] as Counters;
     const params: unknown[] = [q.from, q.to];
     let where = 'ts >= $1 AND ts < $2';
     if (q.team !== undefined) {
       params.push(q.team);
       where += ' AND team = $3';
     }
-    const totals = (await this.query<Counters>(`SELECT ${COUNTERS_SQL} FROM requests WHERE ${where}`, params)).rows[0] as Counters;
     const refused = (await this.query<{ n: number }>(`SELECT COUNT(*) AS n FROM refusals WHERE ${where}`, params)).rows[0]?.n ?? 0;
     let groups: UsageReport['groups'] = [];
     if (q.groupBy.length > 0) {
       const cols = q.groupBy.map((k) => `${GROUP_SQL[k]} AS "${k}"`).join(', ');
       const order = q.groupBy.map((_, i) => String(i + 1)).join(', ');
-      groups = (await this.query(`SELECT ${cols}, ${COUNTERS_SQL} FROM requests WHERE ${where} GROUP BY ${order} ORDER BY ${order}`, params)).rows as UsageReport['groups'];
+      groups = (await this.query(`SELECT ${cols}, ${ROLLED_COUNTERS_SQL} FROM (${source.sql}) AS u GROUP BY ${order} ORDER BY ${order}`, source.params))
+        .rows as UsageReport['groups'];
     }
     return { totals: { ...totals, refused }, groups };
   }
 
   async metricTotals(): Promise<MetricTotals> {
     return {
-      requests: (await this.query(`SELECT team, model, provider, status, ${COUNTERS_SQL} FROM requests GROUP BY team, model, provider, status`)).rows as MetricTotals['requests'],
+      requests: (await this.query(`SELECT team, model, provider, status, ${ROLLED_COUNTERS_SQL} FROM usage_hourly GROUP BY team, model, provider, status`)).rows as MetricTotals['requests'],
       refusals: (await this.query(`SELECT team, window_kind AS window, COUNT(*) AS refusals FROM refusals GROUP BY team, window_kind`)).rows as MetricTotals['refusals'],
     };
   }

@@ -13,6 +13,7 @@ import type {
 } from './ledger.js';
 import { GroupCommit } from './group-commit.js';
 import { LocalAdmission } from './local-admission.js';
+import { spendSql, usageSource } from './usage-query.js';
 import { Checkpointer } from './checkpointer.js';
 import { lockLedgerFile } from './file-lock.js';
 import { migrate } from './migrate.js';
@@ -26,7 +27,8 @@ const GROUP_SQL: Record<GroupKey, string> = {
   hour: "strftime('%Y-%m-%dT%H:00:00Z', ts / 1000, 'unixepoch')",
 };
 
-const COUNTERS_SQL = `COUNT(*) AS requests,
+/** Sums over a usage source (usage-query.ts), where `requests` is a count per row. */
+const ROLLED_COUNTERS_SQL = `COALESCE(SUM(requests), 0) AS requests,
   COALESCE(SUM(input_tokens), 0) AS input_tokens,
   COALESCE(SUM(cached_input_tokens), 0) AS cached_input_tokens,
   COALESCE(SUM(cache_write_tokens), 0) AS cache_write_tokens,
@@ -94,8 +96,6 @@ export class SqliteLedger implements Ledger {
       allReservations: db.prepare('SELECT * FROM reservations ORDER BY ts'),
       insertRefusal: db.prepare(`INSERT INTO refusals (ts, team, key_id, provider, model, window, worst_case_nano)
         VALUES (@ts, @team, @keyId, @provider, @model, @window, @worstCaseNano)`),
-      spentFrom: db.prepare('SELECT COALESCE(SUM(cost_nano), 0) AS s FROM requests WHERE team = ? AND ts >= ?'),
-      spentBetween: db.prepare('SELECT COALESCE(SUM(cost_nano), 0) AS s FROM requests WHERE team = ? AND ts >= ? AND ts < ?'),
       insertAlert: db.prepare(`INSERT OR IGNORE INTO alert_events (event, team, window, window_start, threshold, payload, created_at)
         VALUES (?, ?, ?, ?, ?, ?, ?)`),
       insertDelivery: db.prepare(`INSERT OR IGNORE INTO alert_deliveries (event_id, url, format, state, attempts, next_attempt_at)
@@ -182,29 +182,30 @@ export class SqliteLedger implements Ledger {
   }
 
   private spentBetween(team: string, from: number, to: number | null): number {
-    const row = (to === null ? this.stmts.spentFrom.get(team, from) : this.stmts.spentBetween.get(team, from, to)) as { s: number };
-    return row.s;
+    const q = spendSql(team, from, to, () => '?');
+    return (this.db.prepare(q.sql).get(...q.params) as { s: number }).s;
   }
 
   async usage(q: UsageQuery): Promise<UsageReport> {
+    const source = usageSource(q, () => '?');
+    const totals = this.db.prepare(`SELECT ${ROLLED_COUNTERS_SQL} FROM (${source.sql})`).get(...source.params) as Counters;
     const where = q.team === undefined ? 'ts >= ? AND ts < ?' : 'ts >= ? AND ts < ? AND team = ?';
     const params = q.team === undefined ? [q.from, q.to] : [q.from, q.to, q.team];
-    const totals = this.db.prepare(`SELECT ${COUNTERS_SQL} FROM requests WHERE ${where}`).get(...params) as Counters;
     const refused = (this.db.prepare(`SELECT COUNT(*) AS n FROM refusals WHERE ${where}`).get(...params) as { n: number }).n;
     let groups: UsageReport['groups'] = [];
     if (q.groupBy.length > 0) {
       const cols = q.groupBy.map((k) => `${GROUP_SQL[k]} AS "${k}"`).join(', ');
       const order = q.groupBy.map((_, i) => String(i + 1)).join(', ');
       groups = this.db
-        .prepare(`SELECT ${cols}, ${COUNTERS_SQL} FROM requests WHERE ${where} GROUP BY ${order} ORDER BY ${order}`)
-        .all(...params) as UsageReport['groups'];
+        .prepare(`SELECT ${cols}, ${ROLLED_COUNTERS_SQL} FROM (${source.sql}) GROUP BY ${order} ORDER BY ${order}`)
+        .all(...source.params) as UsageReport['groups'];
     }
     return { totals: { ...totals, refused }, groups };
   }
 
   async metricTotals(): Promise<MetricTotals> {
     return {
-      requests: this.db.prepare(`SELECT team, model, provider, status, ${COUNTERS_SQL} FROM requests GROUP BY team, model, provider, status`).all() as MetricTotals['requests'],
+      requests: this.db.prepare(`SELECT team, model, provider, status, ${ROLLED_COUNTERS_SQL} FROM usage_hourly GROUP BY team, model, provider, status`).all() as MetricTotals['requests'],
       refusals: this.db.prepare('SELECT team, window, COUNT(*) AS refusals FROM refusals GROUP BY team, window').all() as MetricTotals['refusals'],
     };
   }
